@@ -1,0 +1,87 @@
+"""Object permissions, in one place: every page, API route and export asks here.
+
+Rules (issue 2): a rep sees and edits what they own plus unassigned records of their team;
+a manager sees and edits what belongs to the teams they manage; marketing sees everything
+and edits everything but deals; admin sees and edits everything. Records carry `owner`
+and `team`; models that marketing may not edit set `PERMISSION_KIND = "deal"`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from django.db.models import Model, Q, QuerySet
+
+from tandem.accounts.models import Role, User
+
+
+class Owned(Protocol):
+    owner_id: int | None
+    team_id: int | None
+
+
+def _managed_team_ids(user: User) -> list[int]:
+    ids = list(user.managed_teams.values_list("id", flat=True))
+    if user.team_id and user.team_id not in ids:
+        ids.append(user.team_id)
+    return ids
+
+
+def _scope_q(user: User) -> Q | None:
+    """The filter of records the user may see; None means everything."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin_role or user.role == Role.MARKETING:
+        return None
+    if user.role == Role.SALES_MANAGER:
+        teams = _managed_team_ids(user)
+        return Q(owner=user) | Q(team_id__in=teams) | Q(owner__team_id__in=teams)
+    own = Q(owner=user)
+    if user.team_id:
+        own |= Q(owner__isnull=True, team_id=user.team_id)
+    return own
+
+
+def visible(user: Any, queryset: QuerySet) -> QuerySet:
+    """Narrow a queryset of owned records to those the user may see."""
+    q = _scope_q(user)
+    return queryset if q is None else queryset.filter(q)
+
+
+def editable(user: Any, queryset: QuerySet) -> QuerySet:
+    """Narrow a queryset of owned records to those the user may change."""
+    if getattr(queryset.model, "PERMISSION_KIND", "record") == "deal" and user.role == Role.MARKETING:
+        return queryset.none()
+    return visible(user, queryset)
+
+
+def can_view(user: Any, obj: Model) -> bool:
+    """Whether the user may see this record."""
+    return visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def can_edit(user: Any, obj: Model) -> bool:
+    """Whether the user may change this record (seeing it is checked separately for 404s)."""
+    return editable(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def assignable_owners(user: Any) -> QuerySet[User]:
+    """Users this user may make the owner of a record."""
+    users = User.objects.filter(is_active=True).select_related("team")
+    if user.is_admin_role or user.role == Role.MARKETING:
+        return users
+    if user.role == Role.SALES_MANAGER:
+        return users.filter(Q(pk=user.pk) | Q(team_id__in=_managed_team_ids(user)))
+    return users.filter(pk=user.pk)
+
+
+def can_import(user: Any) -> bool:
+    """Bulk import touches everyone's records: admin and marketing only."""
+    return user.is_authenticated and (user.is_admin_role or user.role == Role.MARKETING)
+
+
+def can_merge(user: Any) -> bool:
+    """Merging destroys a record: admin, marketing and managers."""
+    return user.is_authenticated and (
+        user.is_admin_role or user.role in (Role.MARKETING, Role.SALES_MANAGER)
+    )

@@ -1,0 +1,61 @@
+"""The one NinjaAPI object: auth, error format, and the routers of every app."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from tandem.api.auth import ApiKeyAuth, BrowserSession
+from tandem.crm.api import activities_router, companies_router, contacts_router
+from tandem.errors import Conflict, DomainError, Forbidden
+
+api = NinjaAPI(
+    title="Tandem API",
+    version="1",
+    description="Marketing and sales on one revenue platform. Auth: `Authorization: Bearer <api key>`.",
+    auth=[ApiKeyAuth(), BrowserSession()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "missing or invalid API key"}, status=401)
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc), "existing_id": exc.existing_id}, status=409)
+
+
+@api.exception_handler(Forbidden)
+def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "not allowed"}, status=403)
+
+
+@api.exception_handler(DomainError)
+def _invalid(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.errors}, status=422)
+
+
+api.add_router("/contacts", contacts_router)
+api.add_router("/companies", companies_router)
+api.add_router("/activities", activities_router)

@@ -1,0 +1,237 @@
+"""Companies, contacts, lifecycle history, the event timeline and activities."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class LifecycleStage(models.TextChoices):
+    SUBSCRIBER = "subscriber", "Subscriber"
+    LEAD = "lead", "Lead"
+    MQL = "mql", "Marketing qualified lead"
+    SQL = "sql", "Sales qualified lead"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    CUSTOMER = "customer", "Customer"
+    EVANGELIST = "evangelist", "Evangelist"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+# The forward order of the lifecycle; Disqualified stands outside it.
+STAGE_ORDER: dict[str, int] = {
+    stage: i
+    for i, stage in enumerate(
+        ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist"]
+    )
+}
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    ATTEMPTED = "attempted_to_contact", "Attempted to contact"
+    CONNECTED = "connected", "Connected"
+    BAD_TIMING = "bad_timing", "Bad timing"
+    UNQUALIFIED = "unqualified", "Unqualified"
+
+
+class SubscriptionStatus(models.TextChoices):
+    SUBSCRIBED = "subscribed", "Subscribed"
+    NOT_SUBSCRIBED = "not_subscribed", "Not subscribed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+    COMPLAINED = "complained", "Complained (spam report)"
+
+
+# Higher is stricter: a merge keeps the stricter of two statuses.
+SUBSCRIPTION_STRICTNESS: dict[str, int] = {
+    "subscribed": 0, "not_subscribed": 1, "unsubscribed": 2, "bounced": 3, "complained": 4,
+}
+
+
+class Source(models.TextChoices):
+    ORGANIC_SEARCH = "organic_search", "Organic search"
+    PAID_SEARCH = "paid_search", "Paid search"
+    EMAIL = "email", "Email marketing"
+    ORGANIC_SOCIAL = "organic_social", "Organic social"
+    PAID_SOCIAL = "paid_social", "Paid social"
+    REFERRAL = "referral", "Referral"
+    DIRECT = "direct", "Direct traffic"
+    EVENTS = "events", "Events"
+    OUTBOUND = "outbound", "Sales outbound"
+    IMPORT = "import", "Import"
+    OTHER = "other", "Other"
+
+
+class Company(models.Model):
+    name = models.CharField(max_length=255)
+    domain = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    industry = models.CharField(max_length=120, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    region = models.CharField(max_length=60, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        indexes = [
+            models.Index(Lower("name"), name="company_name_lower"),
+            models.Index(fields=["owner", "id"], name="company_owner_id"),
+            models.Index(fields=["team", "id"], name="company_team_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    email = models.CharField(max_length=254, unique=True)
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    title = models.CharField(max_length=160, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    # Slot for marketing's persona (a higher app): an id, so crm never imports marketing.
+    persona_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    lifecycle_stage = models.CharField(max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.SUBSCRIBER)
+    lead_status = models.CharField(max_length=30, choices=LeadStatus.choices, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    original_source = models.CharField(max_length=30, choices=Source.choices, default=Source.OTHER)
+    original_source_detail = models.CharField(max_length=255, blank=True)
+    subscription_status = models.CharField(
+        max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.NOT_SUBSCRIBED
+    )
+    custom_fields = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["lifecycle_stage", "id"], name="contact_stage_id"),
+            models.Index(fields=["owner", "id"], name="contact_owner_id"),
+            models.Index(fields=["team", "id"], name="contact_team_id"),
+            models.Index(fields=["company", "id"], name="contact_company_id"),
+            models.Index(fields=["last_name", "id"], name="contact_last_name_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class LifecycleChange(models.Model):
+    """One row per stage change: from, to, when, who or which rule, and why."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="lifecycle_changes")
+    from_stage = models.CharField(max_length=20, choices=LifecycleStage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=LifecycleStage.choices)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rule = models.CharField(max_length=120, blank=True, help_text="The automatic rule that made the change")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["contact", "changed_at"], name="lifecycle_contact_at"),
+            models.Index(fields=["to_stage", "changed_at"], name="lifecycle_to_at"),
+        ]
+
+
+class TimelineEvent(models.Model):
+    """Append-only: everything that happens to a contact or company."""
+
+    type = models.CharField(max_length=60)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=120, blank=True, help_text="A rule or system actor")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    # Campaigns live in marketing (a higher app): an id, so crm never imports marketing.
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["contact", "occurred_at"], name="timeline_contact_at"),
+            models.Index(fields=["company", "occurred_at"], name="timeline_company_at"),
+            models.Index(fields=["type", "occurred_at"], name="timeline_type_at"),
+            models.Index(fields=["campaign_id", "occurred_at"], name="timeline_campaign_at"),
+        ]
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", "Note"
+    CALL = "call", "Call"
+    MEETING = "meeting", "Meeting"
+    TASK = "task", "Task"
+    EMAIL = "email", "Email"
+
+
+class CallOutcome(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    LEFT_VOICEMAIL = "left_voicemail", "Left voicemail"
+    NO_ANSWER = "no_answer", "No answer"
+    BUSY = "busy", "Busy"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+
+
+class Activity(models.Model):
+    """A note, call, meeting, task or logged email on a contact and/or company."""
+
+    kind = models.CharField(max_length=10, choices=ActivityKind.choices)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="activities")
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    occurred_at = models.DateTimeField()
+    call_outcome = models.CharField(max_length=20, choices=CallOutcome.choices, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["contact", "occurred_at"], name="activity_contact_at"),
+            models.Index(fields=["owner", "kind", "due_at"], name="activity_owner_due"),
+        ]
+
+
+class ContactMerge(models.Model):
+    """History of a merge: which contact was folded into which, and what it held."""
+
+    primary = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges")
+    merged_contact_id = models.BigIntegerField()
+    merged_email = models.CharField(max_length=254)
+    snapshot = models.JSONField(default=dict)
+    merged_at = models.DateTimeField()
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )

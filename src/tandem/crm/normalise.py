@@ -1,0 +1,128 @@
+"""Normalisation and validation of the values every CRM write shares."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from tandem.errors import InvalidInput
+
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def normalise_email(raw: Any) -> str:
+    """Lower-case and trim an email address, refusing one that is not valid."""
+    if raw is None or not str(raw).strip():
+        raise InvalidInput("email is required", field="email")
+    email = str(raw).strip().lower()
+    if len(email) > 254:
+        raise InvalidInput("email is longer than 254 characters", field="email")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(f"email {email[:80]!r} is not a valid address", field="email") from None
+    return email
+
+
+def normalise_domain(raw: Any) -> str | None:
+    """Reduce a domain or website URL to its bare lower-case host ("https://www.Acme.com/x" → "acme.com")."""
+    if raw is None or not str(raw).strip():
+        return None
+    value = str(raw).strip().lower()
+    value = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value)
+    value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    value = value.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
+    value = value.removeprefix("www.")
+    if not _DOMAIN_RE.match(value):
+        raise InvalidInput(f"domain {str(raw)[:80]!r} is not a valid domain name", field="domain")
+    return value
+
+
+def clean_text(value: Any, *, field: str, max_length: int, required: bool = False) -> str:
+    """Trim a text value and check its length."""
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise InvalidInput(f"{field} is required", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
+    if "\x00" in text:
+        raise InvalidInput(f"{field} contains a NUL character", field=field)
+    return text
+
+
+def clean_choice(value: Any, *, field: str, choices: list[str], aliases: dict[str, str] | None = None) -> str:
+    """Map a value onto one of the allowed choices, tolerant of case, spaces and punctuation."""
+    text = "" if value is None else str(value).strip()
+    key = re.sub(r"[^a-z0-9]", "", text.lower())
+    for choice in choices:
+        if key == re.sub(r"[^a-z0-9]", "", choice.lower()):
+            return choice
+    if aliases and key in aliases:
+        return aliases[key]
+    raise InvalidInput(f"{field} {text[:60]!r} is not one of: {', '.join(choices)}", field=field)
+
+
+def clean_int(value: Any, *, field: str, minimum: int = 0, maximum: int = 10**12) -> int | None:
+    """Parse an optional whole number ("1,200" allowed)."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().replace(",", "").replace("_", "")
+    try:
+        number = int(Decimal(text))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{field} {str(value)[:40]!r} is not a whole number", field=field) from None
+    if not minimum <= number <= maximum:
+        raise InvalidInput(f"{field} must be between {minimum} and {maximum}", field=field)
+    return number
+
+
+def clean_decimal(value: Any, *, field: str) -> Decimal | None:
+    """Parse an optional non-negative money amount."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().replace(",", "").replace("_", "").lstrip("$€£")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(f"{field} {str(value)[:40]!r} is not a number", field=field) from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 16:
+        raise InvalidInput(f"{field} must be a non-negative amount below 10^16", field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def clean_country(value: Any) -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased (or empty)."""
+    text = "" if value is None else str(value).strip().upper()
+    if text and not re.fullmatch(r"[A-Z]{2}", text):
+        raise InvalidInput(f"country {text[:40]!r} must be a two-letter ISO code", field="country")
+    return text
+
+
+def clean_currency(value: Any) -> str:
+    """An ISO 4217 code, upper-cased (default USD)."""
+    text = "USD" if value is None or not str(value).strip() else str(value).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise InvalidInput(f"currency {text[:40]!r} must be a three-letter ISO code", field="currency")
+    return text
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def parse_stage(value: Any) -> str:
+    """A lifecycle stage from its value, its label or a common CRM export's spelling."""
+    from tandem.crm.models import LifecycleStage
+
+    aliases = {_key(label): stage for stage, label in LifecycleStage.choices}
+    aliases |= {
+        "marketingqualified": "mql", "salesqualified": "sql", "salesqualifiedlead": "sql",
+        "marketingqualifiedlead": "mql", "opp": "opportunity", "customers": "customer",
+        "closedwon": "customer", "unqualified": "disqualified", "disqualifiedlead": "disqualified",
+        "advocate": "evangelist", "newsletter": "subscriber", "prospect": "lead",
+    }
+    return clean_choice(value, field="lifecycle_stage", choices=list(LifecycleStage.values), aliases=aliases)
