@@ -1,0 +1,1 @@
+"""Scale benchmarks: each `bench_*.py` module runs in its own process on a fresh database."""

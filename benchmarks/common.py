@@ -1,0 +1,73 @@
+"""Shared benchmark plumbing: a fresh database per benchmark, timing and the report line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup_django(name: str) -> Path:
+    """Point Tandem at a fresh SQLite data dir for this benchmark, migrate, and return the dir."""
+    data_dir = ROOT / "var" / "bench" / name
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    os.environ["TANDEM_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
+    os.environ.setdefault("TANDEM_DEBUG", "true")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return data_dir
+
+
+@contextmanager
+def timer() -> Iterator[dict[str, float]]:
+    """Measure wall time of a block into result["seconds"]."""
+    result: dict[str, float] = {}
+    start = time.perf_counter()
+    yield result
+    result["seconds"] = time.perf_counter() - start
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    """The pct-th percentile (nearest rank) of samples."""
+    ordered = sorted(samples)
+    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def sample_ms(fn: Callable[[], object], *, repeat: int, warmup: int = 3) -> list[float]:
+    """Call fn repeatedly and return each call's wall time in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def report(name: str, *, figure: str, value: float, unit: str, target: float | None, baseline: float,
+           baseline_label: str) -> bool:
+    """Print one benchmark line with its ratio to the baseline measured in the same run."""
+    ratio = value / baseline if baseline else float("inf")
+    verdict = "" if target is None else ("PASS" if value <= target else "FAIL")
+    target_text = "" if target is None else f" target <= {target:g} {unit}"
+    print(f"{name}: {figure} = {value:.2f} {unit};{target_text} {verdict}".rstrip())
+    print(f"  baseline ({baseline_label}) = {baseline:.2f} {unit}; ratio = {ratio:.3f}")
+    return verdict != "FAIL"
+
+
+__all__ = ["percentile", "report", "sample_ms", "setup_django", "statistics", "timer"]
