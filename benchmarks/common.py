@@ -59,8 +59,16 @@ def sample_ms(fn: Callable[[], object], *, repeat: int, warmup: int = 3) -> list
     return times
 
 
-def report(name: str, *, figure: str, value: float, unit: str, target: float | None, baseline: float,
-           baseline_label: str) -> bool:
+def report(
+    name: str,
+    *,
+    figure: str,
+    value: float,
+    unit: str,
+    target: float | None,
+    baseline: float,
+    baseline_label: str,
+) -> bool:
     """Print one benchmark line with its ratio to the baseline measured in the same run."""
     ratio = value / baseline if baseline else float("inf")
     verdict = "" if target is None else ("PASS" if value <= target else "FAIL")

@@ -44,8 +44,14 @@ class World:
     nobody_contact: Contact
 
     def users(self) -> dict[str, User]:
-        return {"admin": self.admin, "marketing": self.marketer, "manager": self.manager,
-                "rep1": self.rep1, "rep2": self.rep2, "rep3": self.rep3}
+        return {
+            "admin": self.admin,
+            "marketing": self.marketer,
+            "manager": self.manager,
+            "rep1": self.rep1,
+            "rep2": self.rep2,
+            "rep3": self.rep3,
+        }
 
 
 @pytest.fixture
@@ -56,26 +62,63 @@ def world(db: Any) -> World:
     add_territory(team=east, name="North America East", regions=["us-east"], countries=["US", "CA"])
     add_territory(team=west, name="EMEA", regions=["emea"], countries=["GB", "DE", "FR"])
     admin = create_user(username="admin", password="pw-admin-123", role="admin")
-    marketer = create_user(username="marketing", password="pw-marketing-123", role="marketing", team=marketing_team)
-    manager = create_user(username="manager", password="pw-manager-123", role="sales_manager", team=east)
+    marketer = create_user(
+        username="marketing", password="pw-marketing-123", role="marketing", team=marketing_team
+    )
+    manager = create_user(
+        username="manager", password="pw-manager-123", role="sales_manager", team=east
+    )
     east.manager = manager
     east.save()
-    rep1 = create_user(username="rep1", password="pw-rep1-123", role="sales_rep", team=east, first_name="Riley")
+    rep1 = create_user(
+        username="rep1", password="pw-rep1-123", role="sales_rep", team=east, first_name="Riley"
+    )
     rep2 = create_user(username="rep2", password="pw-rep2-123", role="sales_rep", team=east)
     rep3 = create_user(username="rep3", password="pw-rep3-123", role="sales_rep", team=west)
     acme = CompanyFactory(name="Acme Corp", domain="acme.com", owner=rep1, team=east)
     globex = CompanyFactory(name="Globex", domain="globex.com", owner=rep3, team=west)
     return World(
-        admin=admin, marketer=marketer, manager=manager, rep1=rep1, rep2=rep2, rep3=rep3,
-        marketing_team=marketing_team, east=east, west=west, acme=acme, globex=globex,
-        rep1_contact=ContactFactory(email="ann@acme.com", first_name="Ann", last_name="Archer",
-                                    company=acme, owner=rep1, team=east),
-        rep2_contact=ContactFactory(email="bob@acme.com", first_name="Bob", last_name="Baker",
-                                    company=acme, owner=rep2, team=east),
-        rep3_contact=ContactFactory(email="cy@globex.com", first_name="Cy", last_name="Cole",
-                                    company=globex, owner=rep3, team=west),
-        east_unassigned=ContactFactory(email="dee@initech.com", first_name="Dee", owner=None, team=east),
-        nobody_contact=ContactFactory(email="eve@hooli.com", first_name="Eve", owner=None, team=None),
+        admin=admin,
+        marketer=marketer,
+        manager=manager,
+        rep1=rep1,
+        rep2=rep2,
+        rep3=rep3,
+        marketing_team=marketing_team,
+        east=east,
+        west=west,
+        acme=acme,
+        globex=globex,
+        rep1_contact=ContactFactory(
+            email="ann@acme.com",
+            first_name="Ann",
+            last_name="Archer",
+            company=acme,
+            owner=rep1,
+            team=east,
+        ),
+        rep2_contact=ContactFactory(
+            email="bob@acme.com",
+            first_name="Bob",
+            last_name="Baker",
+            company=acme,
+            owner=rep2,
+            team=east,
+        ),
+        rep3_contact=ContactFactory(
+            email="cy@globex.com",
+            first_name="Cy",
+            last_name="Cole",
+            company=globex,
+            owner=rep3,
+            team=west,
+        ),
+        east_unassigned=ContactFactory(
+            email="dee@initech.com", first_name="Dee", owner=None, team=east
+        ),
+        nobody_contact=ContactFactory(
+            email="eve@hooli.com", first_name="Eve", owner=None, team=None
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -55,4 +56,4 @@ def publish(event: Any) -> None:
         raise KeyError(f"{type(event).__name__} is not in bus.HANDLERS")
     for path in paths:
         handler: Callable[[Any], None] = import_string(path)
-        transaction.on_commit(lambda h=handler: h(event), robust=True)
+        transaction.on_commit(partial(handler, event), robust=True)

@@ -7,7 +7,17 @@ import sys
 
 # CONTRACT.md names → management commands (`import` and `export` are Python keywords).
 ALIASES = {"import": "import_data", "export": "export_data"}
-COMMANDS = ["demo", "serve", "worker", "apikey", "import", "export", "migrate", "createsuperuser", "shell"]
+COMMANDS = [
+    "demo",
+    "serve",
+    "worker",
+    "apikey",
+    "import",
+    "export",
+    "migrate",
+    "createsuperuser",
+    "shell",
+]
 
 
 def main(argv: list[str] | None = None) -> None:

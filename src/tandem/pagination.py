@@ -39,7 +39,9 @@ def decode_cursor(cursor: str) -> int:
         raise InvalidInput("cursor is not a cursor this API returned", field="cursor") from None
 
 
-def keyset_page(queryset: QuerySet, *, limit: int | None, cursor: str | None, descending: bool = False) -> Page:
+def keyset_page(
+    queryset: QuerySet, *, limit: int | None, cursor: str | None, descending: bool = False
+) -> Page:
     """One page of a queryset in id order, plus the cursor of the next page."""
     size = DEFAULT_LIMIT if limit is None else limit
     if not 1 <= size <= MAX_LIMIT:

@@ -32,7 +32,9 @@ DATA_DIR = Path(os.environ.get("TANDEM_DATA_DIR", "./var")).resolve()
 (DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
 DEBUG = _flag("TANDEM_DEBUG", default=True)
 SECRET_KEY = os.environ.get("TANDEM_SECRET_KEY", "")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("TANDEM_ALLOWED_HOSTS", "").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("TANDEM_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
 
 if not DEBUG:
     # A production start refuses to run with settings that would make it unsafe.
@@ -41,7 +43,9 @@ if not DEBUG:
             "TANDEM_SECRET_KEY must be set to a random value of 32+ characters when TANDEM_DEBUG is off"
         )
     if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("TANDEM_ALLOWED_HOSTS must list the served host names when TANDEM_DEBUG is off")
+        raise ImproperlyConfigured(
+            "TANDEM_ALLOWED_HOSTS must list the served host names when TANDEM_DEBUG is off"
+        )
 else:
     SECRET_KEY = SECRET_KEY or DEFAULT_SECRET
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
@@ -115,7 +119,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-HUEY = build_huey(os.environ.get("TANDEM_QUEUE_URL", ""), data_dir=DATA_DIR, immediate="pytest" in sys.modules)
+HUEY = build_huey(
+    os.environ.get("TANDEM_QUEUE_URL", ""), data_dir=DATA_DIR, immediate="pytest" in sys.modules
+)
 QUEUE_URL_DESCRIPTION = HUEY.__class__.__name__
 
 EMAIL_URL = os.environ.get("TANDEM_EMAIL_URL", "console://")

@@ -8,7 +8,7 @@ from tandem.accounts.models import ApiKey, Team, Territory, User
 class TandemUserAdmin(UserAdmin):
     list_display = ("username", "email", "role", "team", "is_active", "is_away")
     list_filter = ("role", "team", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("Tandem", {"fields": ("role", "team", "is_away")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Tandem", {"fields": ("role", "team", "is_away")}))
 
 
 class TerritoryInline(admin.TabularInline):

@@ -22,7 +22,11 @@ class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=20, choices=TeamKind.choices)
     manager = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
     )
 
     def __str__(self) -> str:
@@ -38,7 +42,9 @@ class Territory(models.Model):
     countries = models.JSONField(default=list, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["team", "name"], name="territory_unique_per_team")]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="territory_unique_per_team")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -46,7 +52,9 @@ class Territory(models.Model):
 
 class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.SALES_REP)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
     is_away = models.BooleanField(default=False, help_text="Away reps are skipped by lead routing.")
 
     @property

@@ -50,7 +50,10 @@ def visible(user: Any, queryset: QuerySet) -> QuerySet:
 
 def editable(user: Any, queryset: QuerySet) -> QuerySet:
     """Narrow a queryset of owned records to those the user may change."""
-    if getattr(queryset.model, "PERMISSION_KIND", "record") == "deal" and user.role == Role.MARKETING:
+    if (
+        getattr(queryset.model, "PERMISSION_KIND", "record") == "deal"
+        and user.role == Role.MARKETING
+    ):
         return queryset.none()
     return visible(user, queryset)
 

@@ -27,7 +27,9 @@ def create_team(*, name: str, kind: str, manager: User | None = None) -> Team:
 
 
 @transaction.atomic
-def add_territory(*, team: Team, name: str, regions: list[str] = (), countries: list[str] = ()) -> Territory:  # type: ignore[assignment]
+def add_territory(
+    *, team: Team, name: str, regions: list[str] = (), countries: list[str] = ()
+) -> Territory:  # type: ignore[assignment]
     """Give a sales team a territory."""
     return Territory.objects.create(
         team=team, name=name, regions=list(regions), countries=[c.upper() for c in countries]
@@ -36,15 +38,27 @@ def add_territory(*, team: Team, name: str, regions: list[str] = (), countries: 
 
 @transaction.atomic
 def create_user(
-    *, username: str, password: str | None, role: str, team: Team | None = None,
-    first_name: str = "", last_name: str = "", email: str = "",
+    *,
+    username: str,
+    password: str | None,
+    role: str,
+    team: Team | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
 ) -> User:
     """Create a user with a role (admin users also get Django admin access)."""
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}; choose one of {', '.join(Role.values)}")
     user = User(
-        username=username, role=role, team=team, first_name=first_name, last_name=last_name,
-        email=email.strip().lower(), is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
+        username=username,
+        role=role,
+        team=team,
+        first_name=first_name,
+        last_name=last_name,
+        email=email.strip().lower(),
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
     )
     if password:
         user.set_password(password)
@@ -75,7 +89,11 @@ def authenticate_api_key(*, raw: str) -> User | None:
     """The active user behind a raw key, or None."""
     if not raw or not raw.startswith(API_KEY_PREFIX) or len(raw) > 200:
         return None
-    key = ApiKey.objects.select_related("user").filter(digest=hash_key(raw), revoked_at__isnull=True).first()
+    key = (
+        ApiKey.objects.select_related("user")
+        .filter(digest=hash_key(raw), revoked_at__isnull=True)
+        .first()
+    )
     if key is None or not key.user.is_active:
         return None
     now = timezone.now()

@@ -28,7 +28,9 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(Conflict)
 def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc), "existing_id": exc.existing_id}, status=409)
+    return api.create_response(
+        request, {"detail": str(exc), "existing_id": exc.existing_id}, status=409
+    )
 
 
 @api.exception_handler(Forbidden)

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from tandem.crm.models import Activity, Company, Contact, ContactMerge, LifecycleChange, TimelineEvent
+from tandem.crm.models import (
+    Activity,
+    Company,
+    Contact,
+    ContactMerge,
+    LifecycleChange,
+    TimelineEvent,
+)
 
 
 @admin.register(Company)

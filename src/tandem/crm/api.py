@@ -8,10 +8,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from tandem.accounts import permissions
 from tandem.accounts.models import User
+from tandem.accounts.queries import current_user
 from tandem.crm import queries, services
 from tandem.crm.models import Activity, Company, Contact, LifecycleStage
 from tandem.errors import Forbidden, InvalidInput
@@ -42,7 +43,7 @@ class ContactOut(Schema):
 
     @staticmethod
     def resolve_owner(obj: Contact) -> str | None:
-        return obj.owner.username if obj.owner_id else None
+        return obj.owner.username if obj.owner else None
 
 
 class ContactIn(Schema):
@@ -90,7 +91,7 @@ class CompanyOut(Schema):
 
     @staticmethod
     def resolve_owner(obj: Company) -> str | None:
-        return obj.owner.username if obj.owner_id else None
+        return obj.owner.username if obj.owner else None
 
 
 class CompanyIn(Schema):
@@ -130,7 +131,7 @@ class TimelineOut(Schema):
 
     @staticmethod
     def resolve_actor(obj: Any) -> str | None:
-        return obj.actor.username if obj.actor_id else None
+        return obj.actor.username if obj.actor else None
 
 
 class ActivityIn(Schema):
@@ -159,7 +160,7 @@ class ActivityOut(Schema):
 
     @staticmethod
     def resolve_owner(obj: Activity) -> str | None:
-        return obj.owner.username if obj.owner_id else None
+        return obj.owner.username if obj.owner else None
 
 
 class ContactPage(Schema):
@@ -227,7 +228,9 @@ def _company(request: HttpRequest, company_id: int | None) -> Company | None:
 
 
 def _visible_contact(request: HttpRequest, contact_id: int) -> Contact:
-    return get_object_or_404(permissions.visible(request.user, Contact.objects.select_related("owner")), pk=contact_id)
+    return get_object_or_404(
+        permissions.visible(request.user, Contact.objects.select_related("owner")), pk=contact_id
+    )
 
 
 def _editable_contact(request: HttpRequest, contact_id: int) -> Contact:
@@ -241,23 +244,38 @@ def _editable_contact(request: HttpRequest, contact_id: int) -> Contact:
 def list_contacts(request: HttpRequest, params: Query[ContactFilterParams]) -> dict[str, Any]:
     if params.lifecycle_stage and params.lifecycle_stage not in LifecycleStage.values:
         raise InvalidInput(f"lifecycle_stage must be one of {', '.join(LifecycleStage.values)}")
-    flt = queries.ContactFilter(q=params.q, email=params.email, lifecycle_stage=params.lifecycle_stage,
-                                owner=params.owner, company_id=params.company_id)
-    page = keyset_page(queries.contacts_for(request.user, flt).select_related("owner"),
-                       limit=params.limit, cursor=params.cursor)
+    flt = queries.ContactFilter(
+        q=params.q,
+        email=params.email,
+        lifecycle_stage=params.lifecycle_stage,
+        owner=params.owner,
+        company_id=params.company_id,
+    )
+    page = keyset_page(
+        queries.contacts_for(request.user, flt).select_related("owner"),
+        limit=params.limit,
+        cursor=params.cursor,
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@contacts_router.post("", response={201: ContactOut}, summary="Create a contact (409 if the email exists)")
-def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, Contact]:
-    user = request.user
+@contacts_router.post(
+    "", response={201: ContactOut}, summary="Create a contact (409 if the email exists)"
+)
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status[Contact]:
+    user = current_user(request)
     owner = _owner(request, payload.owner) if payload.owner else None
     if owner is None and getattr(user, "role", "") in ("sales_rep",):
         owner = user  # a rep's new contact is theirs, or they could not see it
     data = payload.dict(exclude={"owner", "company_id"})
-    contact = services.create_contact(**data, company=_company(request, payload.company_id), owner=owner,
-                                      team=getattr(user, "team", None), by=user)
-    return 201, Contact.objects.select_related("owner").get(pk=contact.pk)
+    contact = services.create_contact(
+        **data,
+        company=_company(request, payload.company_id),
+        owner=owner,
+        team=getattr(user, "team", None),
+        by=user,
+    )
+    return Status(201, Contact.objects.select_related("owner").get(pk=contact.pk))
 
 
 @contacts_router.get("/{contact_id}", response=ContactOut, summary="Get a contact")
@@ -276,49 +294,75 @@ def patch_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) 
         changes["company"] = _company(request, changes.pop("company_id"))
     for key in [k for k, v in changes.items() if v is None and k not in ("owner", "company")]:
         raise InvalidInput(f"{key} may not be null", field=key)
-    services.update_contact(contact=contact, changes=changes, by=request.user, reason=reason)
+    services.update_contact(
+        contact=contact, changes=changes, by=current_user(request), reason=reason
+    )
     return Contact.objects.select_related("owner").get(pk=contact.pk)
 
 
-@contacts_router.delete("/{contact_id}", response={204: None}, summary="Delete a contact and its timeline")
-def delete_contact(request: HttpRequest, contact_id: int) -> tuple[int, None]:
-    services.delete_contact(contact=_editable_contact(request, contact_id), by=request.user)
-    return 204, None
+@contacts_router.delete(
+    "/{contact_id}", response={204: None}, summary="Delete a contact and its timeline"
+)
+def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
+    services.delete_contact(
+        contact=_editable_contact(request, contact_id), by=current_user(request)
+    )
+    return Status(204, None)
 
 
-@contacts_router.get("/{contact_id}/timeline", response=TimelinePage, summary="A contact's timeline, newest first")
-def contact_timeline(request: HttpRequest, contact_id: int, params: Query[PageParams]) -> dict[str, Any]:
+@contacts_router.get(
+    "/{contact_id}/timeline", response=TimelinePage, summary="A contact's timeline, newest first"
+)
+def contact_timeline(
+    request: HttpRequest, contact_id: int, params: Query[PageParams]
+) -> dict[str, Any]:
     contact = _visible_contact(request, contact_id)
-    page = keyset_page(queries.timeline_of(contact), limit=params.limit, cursor=params.cursor, descending=True)
+    page = keyset_page(
+        queries.timeline_of(contact), limit=params.limit, cursor=params.cursor, descending=True
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@contacts_router.get("/{contact_id}/activities", response=ActivityPage, summary="A contact's activities")
-def contact_activities(request: HttpRequest, contact_id: int, params: Query[PageParams]) -> dict[str, Any]:
+@contacts_router.get(
+    "/{contact_id}/activities", response=ActivityPage, summary="A contact's activities"
+)
+def contact_activities(
+    request: HttpRequest, contact_id: int, params: Query[PageParams]
+) -> dict[str, Any]:
     contact = _visible_contact(request, contact_id)
-    page = keyset_page(queries.activities_of(contact), limit=params.limit, cursor=params.cursor, descending=True)
+    page = keyset_page(
+        queries.activities_of(contact), limit=params.limit, cursor=params.cursor, descending=True
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@contacts_router.post("/{contact_id}/activities", response={201: ActivityOut}, summary="Log an activity")
-def log_contact_activity(request: HttpRequest, contact_id: int, payload: ActivityIn) -> tuple[int, Activity]:
+@contacts_router.post(
+    "/{contact_id}/activities", response={201: ActivityOut}, summary="Log an activity"
+)
+def log_contact_activity(
+    request: HttpRequest, contact_id: int, payload: ActivityIn
+) -> Status[Activity]:
     contact = _editable_contact(request, contact_id)
-    activity = services.log_activity(**payload.dict(), contact=contact, by=request.user)
-    return 201, activity
+    activity = services.log_activity(**payload.dict(), contact=contact, by=current_user(request))
+    return Status(201, activity)
 
 
-@contacts_router.post("/{contact_id}/merge", response=ContactOut, summary="Merge another contact into this one")
+@contacts_router.post(
+    "/{contact_id}/merge", response=ContactOut, summary="Merge another contact into this one"
+)
 def merge_contact(request: HttpRequest, contact_id: int, payload: MergeIn) -> Contact:
     primary = _editable_contact(request, contact_id)
     duplicate = _editable_contact(request, payload.duplicate_id)
     if not permissions.can_merge(request.user):
         raise Forbidden("only admins, marketing and managers may merge contacts")
-    merged = services.merge_contacts(primary=primary, duplicate=duplicate, by=request.user)
+    merged = services.merge_contacts(primary=primary, duplicate=duplicate, by=current_user(request))
     return Contact.objects.select_related("owner").get(pk=merged.pk)
 
 
 def _visible_company(request: HttpRequest, company_id: int) -> Company:
-    return get_object_or_404(permissions.visible(request.user, Company.objects.select_related("owner")), pk=company_id)
+    return get_object_or_404(
+        permissions.visible(request.user, Company.objects.select_related("owner")), pk=company_id
+    )
 
 
 def _editable_company(request: HttpRequest, company_id: int) -> Company:
@@ -330,20 +374,25 @@ def _editable_company(request: HttpRequest, company_id: int) -> Company:
 
 @companies_router.get("", response=CompanyPage, summary="List companies")
 def list_companies(request: HttpRequest, params: Query[CompanyFilterParams]) -> dict[str, Any]:
-    qs = queries.companies_for(request.user, q=params.q, country=params.country, industry=params.industry)
+    qs = queries.companies_for(
+        request.user, q=params.q, country=params.country, industry=params.industry
+    )
     page = keyset_page(qs.select_related("owner"), limit=params.limit, cursor=params.cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@companies_router.post("", response={201: CompanyOut}, summary="Create a company (409 if the domain exists)")
-def create_company(request: HttpRequest, payload: CompanyIn) -> tuple[int, Company]:
-    user = request.user
+@companies_router.post(
+    "", response={201: CompanyOut}, summary="Create a company (409 if the domain exists)"
+)
+def create_company(request: HttpRequest, payload: CompanyIn) -> Status[Company]:
+    user = current_user(request)
     owner = _owner(request, payload.owner) if payload.owner else None
     if owner is None and getattr(user, "role", "") == "sales_rep":
         owner = user
-    company = services.create_company(**payload.dict(exclude={"owner"}), owner=owner,
-                                      team=getattr(user, "team", None), by=user)
-    return 201, Company.objects.select_related("owner").get(pk=company.pk)
+    company = services.create_company(
+        **payload.dict(exclude={"owner"}), owner=owner, team=getattr(user, "team", None), by=user
+    )
+    return Status(201, Company.objects.select_related("owner").get(pk=company.pk))
 
 
 @companies_router.get("/{company_id}", response=CompanyOut, summary="Get a company")
@@ -357,29 +406,39 @@ def patch_company(request: HttpRequest, company_id: int, payload: CompanyPatch) 
     changes = payload.dict(exclude_unset=True)
     if "owner" in changes:
         changes["owner"] = _owner(request, changes["owner"])
-    services.update_company(company=company, changes=changes, by=request.user)
+    services.update_company(company=company, changes=changes, by=current_user(request))
     return Company.objects.select_related("owner").get(pk=company.pk)
 
 
 @companies_router.delete("/{company_id}", response={204: None}, summary="Delete a company")
-def delete_company(request: HttpRequest, company_id: int) -> tuple[int, None]:
-    services.delete_company(company=_editable_company(request, company_id), by=request.user)
-    return 204, None
+def delete_company(request: HttpRequest, company_id: int) -> Status[None]:
+    services.delete_company(
+        company=_editable_company(request, company_id), by=current_user(request)
+    )
+    return Status(204, None)
 
 
-@companies_router.get("/{company_id}/timeline", response=TimelinePage, summary="A company's timeline, newest first")
-def company_timeline(request: HttpRequest, company_id: int, params: Query[PageParams]) -> dict[str, Any]:
+@companies_router.get(
+    "/{company_id}/timeline", response=TimelinePage, summary="A company's timeline, newest first"
+)
+def company_timeline(
+    request: HttpRequest, company_id: int, params: Query[PageParams]
+) -> dict[str, Any]:
     company = _visible_company(request, company_id)
-    page = keyset_page(queries.company_timeline_of(company), limit=params.limit, cursor=params.cursor,
-                       descending=True)
+    page = keyset_page(
+        queries.company_timeline_of(company),
+        limit=params.limit,
+        cursor=params.cursor,
+        descending=True,
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @activities_router.post("/{activity_id}/complete", response=ActivityOut, summary="Mark a task done")
 def complete_activity(request: HttpRequest, activity_id: int) -> Activity:
-    activity = get_object_or_404(permissions.visible(request.user, Activity.objects.all()), pk=activity_id)
+    activity = get_object_or_404(
+        permissions.visible(request.user, Activity.objects.all()), pk=activity_id
+    )
     if not permissions.can_edit(request.user, activity):
         raise Forbidden("you may not change this task")
-    return services.complete_task(activity=activity, by=request.user)
-
-
+    return services.complete_task(activity=activity, by=current_user(request))

@@ -47,7 +47,11 @@ class SubscriptionStatus(models.TextChoices):
 
 # Higher is stricter: a merge keeps the stricter of two statuses.
 SUBSCRIPTION_STRICTNESS: dict[str, int] = {
-    "subscribed": 0, "not_subscribed": 1, "unsubscribed": 2, "bounced": 3, "complained": 4,
+    "subscribed": 0,
+    "not_subscribed": 1,
+    "unsubscribed": 2,
+    "bounced": 3,
+    "complained": 4,
 }
 
 
@@ -77,7 +81,9 @@ class Company(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -99,15 +105,21 @@ class Contact(models.Model):
     last_name = models.CharField(max_length=120, blank=True)
     title = models.CharField(max_length=160, blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
     # Slot for marketing's persona (a higher app): an id, so crm never imports marketing.
     persona_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    lifecycle_stage = models.CharField(max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.SUBSCRIBER)
+    lifecycle_stage = models.CharField(
+        max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.SUBSCRIBER
+    )
     lead_status = models.CharField(max_length=30, choices=LeadStatus.choices, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     original_source = models.CharField(max_length=30, choices=Source.choices, default=Source.OTHER)
     original_source_detail = models.CharField(max_length=255, blank=True)
     subscription_status = models.CharField(
@@ -145,7 +157,9 @@ class LifecycleChange(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    rule = models.CharField(max_length=120, blank=True, help_text="The automatic rule that made the change")
+    rule = models.CharField(
+        max_length=120, blank=True, help_text="The automatic rule that made the change"
+    )
     reason = models.TextField(blank=True)
 
     class Meta:
@@ -153,6 +167,9 @@ class LifecycleChange(models.Model):
             models.Index(fields=["contact", "changed_at"], name="lifecycle_contact_at"),
             models.Index(fields=["to_stage", "changed_at"], name="lifecycle_to_at"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '—'} → {self.to_stage}"
 
 
 class TimelineEvent(models.Model):
@@ -165,8 +182,12 @@ class TimelineEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_label = models.CharField(max_length=120, blank=True, help_text="A rule or system actor")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     # Campaigns live in marketing (a higher app): an id, so crm never imports marketing.
     campaign_id = models.BigIntegerField(null=True, blank=True)
     properties = models.JSONField(default=dict, blank=True)
@@ -179,6 +200,9 @@ class TimelineEvent(models.Model):
             models.Index(fields=["type", "occurred_at"], name="timeline_type_at"),
             models.Index(fields=["campaign_id", "occurred_at"], name="timeline_campaign_at"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
 class ActivityKind(models.TextChoices):
@@ -203,12 +227,18 @@ class Activity(models.Model):
     kind = models.CharField(max_length=10, choices=ActivityKind.choices)
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField(blank=True)
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="activities")
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     occurred_at = models.DateTimeField()
     call_outcome = models.CharField(max_length=20, choices=CallOutcome.choices, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -223,6 +253,13 @@ class Activity(models.Model):
             models.Index(fields=["owner", "kind", "due_at"], name="activity_owner_due"),
         ]
 
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()}: {self.subject}"
+            if self.subject
+            else self.get_kind_display()
+        )
+
 
 class ContactMerge(models.Model):
     """History of a merge: which contact was folded into which, and what it held."""
@@ -235,3 +272,6 @@ class ContactMerge(models.Model):
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    def __str__(self) -> str:
+        return f"{self.merged_email} → contact {self.primary_id}"

@@ -54,7 +54,9 @@ def clean_text(value: Any, *, field: str, max_length: int, required: bool = Fals
     return text
 
 
-def clean_choice(value: Any, *, field: str, choices: list[str], aliases: dict[str, str] | None = None) -> str:
+def clean_choice(
+    value: Any, *, field: str, choices: list[str], aliases: dict[str, str] | None = None
+) -> str:
     """Map a value onto one of the allowed choices, tolerant of case, spaces and punctuation."""
     text = "" if value is None else str(value).strip()
     key = re.sub(r"[^a-z0-9]", "", text.lower())
@@ -74,7 +76,9 @@ def clean_int(value: Any, *, field: str, minimum: int = 0, maximum: int = 10**12
     try:
         number = int(Decimal(text))
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{field} {str(value)[:40]!r} is not a whole number", field=field) from None
+        raise InvalidInput(
+            f"{field} {str(value)[:40]!r} is not a whole number", field=field
+        ) from None
     if not minimum <= number <= maximum:
         raise InvalidInput(f"{field} must be between {minimum} and {maximum}", field=field)
     return number
@@ -106,7 +110,9 @@ def clean_currency(value: Any) -> str:
     """An ISO 4217 code, upper-cased (default USD)."""
     text = "USD" if value is None or not str(value).strip() else str(value).strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", text):
-        raise InvalidInput(f"currency {text[:40]!r} must be a three-letter ISO code", field="currency")
+        raise InvalidInput(
+            f"currency {text[:40]!r} must be a three-letter ISO code", field="currency"
+        )
     return text
 
 
@@ -120,9 +126,19 @@ def parse_stage(value: Any) -> str:
 
     aliases = {_key(label): stage for stage, label in LifecycleStage.choices}
     aliases |= {
-        "marketingqualified": "mql", "salesqualified": "sql", "salesqualifiedlead": "sql",
-        "marketingqualifiedlead": "mql", "opp": "opportunity", "customers": "customer",
-        "closedwon": "customer", "unqualified": "disqualified", "disqualifiedlead": "disqualified",
-        "advocate": "evangelist", "newsletter": "subscriber", "prospect": "lead",
+        "marketingqualified": "mql",
+        "salesqualified": "sql",
+        "salesqualifiedlead": "sql",
+        "marketingqualifiedlead": "mql",
+        "opp": "opportunity",
+        "customers": "customer",
+        "closedwon": "customer",
+        "unqualified": "disqualified",
+        "disqualifiedlead": "disqualified",
+        "advocate": "evangelist",
+        "newsletter": "subscriber",
+        "prospect": "lead",
     }
-    return clean_choice(value, field="lifecycle_stage", choices=list(LifecycleStage.values), aliases=aliases)
+    return clean_choice(
+        value, field="lifecycle_stage", choices=list(LifecycleStage.values), aliases=aliases
+    )

@@ -13,13 +13,23 @@ from tandem.errors import InvalidInput
 
 # Sort keys users may ask for, mapped to real columns: nothing else reaches order_by().
 CONTACT_SORTS: dict[str, str] = {
-    "email": "email", "first_name": "first_name", "last_name": "last_name", "created_at": "created_at",
-    "last_activity_at": "last_activity_at", "lifecycle_stage": "lifecycle_stage", "id": "id",
+    "email": "email",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "created_at": "created_at",
+    "last_activity_at": "last_activity_at",
+    "lifecycle_stage": "lifecycle_stage",
+    "id": "id",
     "company": "company__name",
 }
 COMPANY_SORTS: dict[str, str] = {
-    "name": "name", "domain": "domain", "employees": "employees", "created_at": "created_at",
-    "country": "country", "id": "id", "annual_revenue": "annual_revenue",
+    "name": "name",
+    "domain": "domain",
+    "employees": "employees",
+    "created_at": "created_at",
+    "country": "country",
+    "id": "id",
+    "annual_revenue": "annual_revenue",
 }
 
 
@@ -39,7 +49,9 @@ def order_key(sort: str, allowed: dict[str, str]) -> list[str]:
     descending = sort.startswith("-")
     name = sort.removeprefix("-") or "id"
     if name not in allowed:
-        raise InvalidInput(f"cannot sort by {name!r}; choose one of {', '.join(sorted(allowed))}", field="sort")
+        raise InvalidInput(
+            f"cannot sort by {name!r}; choose one of {', '.join(sorted(allowed))}", field="sort"
+        )
     column = allowed[name]
     tie = "-id" if descending else "id"
     return [f"-{column}" if descending else column, tie] if column != "id" else [tie]
@@ -53,7 +65,11 @@ def contacts_for(user: Any, flt: ContactFilter = ContactFilter()) -> QuerySet[Co
     if flt.lifecycle_stage:
         qs = qs.filter(lifecycle_stage=flt.lifecycle_stage)
     if flt.owner:
-        qs = qs.filter(owner__isnull=True) if flt.owner == "none" else qs.filter(owner__username=flt.owner)
+        qs = (
+            qs.filter(owner__isnull=True)
+            if flt.owner == "none"
+            else qs.filter(owner__username=flt.owner)
+        )
     if flt.company_id is not None:
         qs = qs.filter(company_id=flt.company_id)
     if flt.q.strip():
@@ -65,14 +81,18 @@ def contacts_for(user: Any, flt: ContactFilter = ContactFilter()) -> QuerySet[Co
             cond = Q()
             for word in words[:4]:
                 cond &= (
-                    Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
-                    | Q(email__startswith=word.lower()) | Q(company__name__istartswith=word)
+                    Q(first_name__istartswith=word)
+                    | Q(last_name__istartswith=word)
+                    | Q(email__startswith=word.lower())
+                    | Q(company__name__istartswith=word)
                 )
             qs = qs.filter(cond)
     return qs
 
 
-def companies_for(user: Any, *, q: str = "", country: str = "", industry: str = "") -> QuerySet[Company]:
+def companies_for(
+    user: Any, *, q: str = "", country: str = "", industry: str = ""
+) -> QuerySet[Company]:
     """Companies the user may see, narrowed by search and filters."""
     qs = permissions.visible(user, Company.objects.all())
     if q.strip():
@@ -87,22 +107,35 @@ def companies_for(user: Any, *, q: str = "", country: str = "", industry: str = 
 
 def timeline_of(contact: Contact) -> QuerySet[TimelineEvent]:
     """A contact's timeline, newest first."""
-    return TimelineEvent.objects.filter(contact=contact).select_related("actor").order_by("-occurred_at", "-id")
+    return (
+        TimelineEvent.objects.filter(contact=contact)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+    )
 
 
 def company_timeline_of(company: Company) -> QuerySet[TimelineEvent]:
     """A company's timeline (its own events and its contacts'), newest first."""
     return (
         TimelineEvent.objects.filter(company=company)
-        .select_related("actor", "contact").order_by("-occurred_at", "-id")
+        .select_related("actor", "contact")
+        .order_by("-occurred_at", "-id")
     )
 
 
 def lifecycle_history_of(contact: Contact) -> QuerySet[LifecycleChange]:
     """A contact's stage changes, newest first."""
-    return LifecycleChange.objects.filter(contact=contact).select_related("changed_by").order_by("-changed_at", "-id")
+    return (
+        LifecycleChange.objects.filter(contact=contact)
+        .select_related("changed_by")
+        .order_by("-changed_at", "-id")
+    )
 
 
 def activities_of(contact: Contact) -> QuerySet[Activity]:
     """A contact's activities, newest first."""
-    return Activity.objects.filter(contact=contact).select_related("owner").order_by("-occurred_at", "-id")
+    return (
+        Activity.objects.filter(contact=contact)
+        .select_related("owner")
+        .order_by("-occurred_at", "-id")
+    )

@@ -42,11 +42,27 @@ from tandem.errors import Conflict, InvalidInput
 
 CONTACT_TEXT_FIELDS = {"first_name": 120, "last_name": 120, "title": 160, "phone": 40}
 CONTACT_EDITABLE = {
-    *CONTACT_TEXT_FIELDS, "email", "company", "owner", "lead_status", "subscription_status",
-    "original_source", "original_source_detail", "custom_fields", "persona_id",
+    *CONTACT_TEXT_FIELDS,
+    "email",
+    "company",
+    "owner",
+    "lead_status",
+    "subscription_status",
+    "original_source",
+    "original_source_detail",
+    "custom_fields",
+    "persona_id",
 }
 COMPANY_EDITABLE = {
-    "name", "domain", "industry", "employees", "annual_revenue", "currency", "country", "region", "owner",
+    "name",
+    "domain",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "currency",
+    "country",
+    "region",
+    "owner",
 }
 
 
@@ -73,7 +89,11 @@ def clean_contact_values(values: dict[str, Any]) -> dict[str, Any]:
         elif field == "original_source_detail":
             out[field] = clean_text(value, field=field, max_length=255)
         elif field == "lead_status":
-            out[field] = "" if not value else clean_choice(value, field=field, choices=list(LeadStatus.values))
+            out[field] = (
+                ""
+                if not value
+                else clean_choice(value, field=field, choices=list(LeadStatus.values))
+            )
         elif field == "subscription_status":
             out[field] = clean_choice(value, field=field, choices=list(SubscriptionStatus.values))
         elif field == "original_source":
@@ -94,9 +114,16 @@ def _team_for(owner: User | None, fallback: Any) -> Any:
 
 
 def record_event(
-    *, type: str, idempotency_key: str, occurred_at: datetime | None = None, contact: Contact | None = None,
-    company: Company | None = None, actor: User | None = None, actor_label: str = "",
-    campaign_id: int | None = None, properties: dict[str, Any] | None = None,
+    *,
+    type: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    contact: Contact | None = None,
+    company: Company | None = None,
+    actor: User | None = None,
+    actor_label: str = "",
+    campaign_id: int | None = None,
+    properties: dict[str, Any] | None = None,
 ) -> tuple[TimelineEvent, bool]:
     """Append an event to the timeline once per idempotency key; returns (event, created)."""
     occurred = occurred_at or timezone.now()
@@ -105,8 +132,14 @@ def record_event(
     try:
         with transaction.atomic():
             event = TimelineEvent.objects.create(
-                type=type, occurred_at=occurred, actor=actor, actor_label=actor_label, contact=contact,
-                company=company, campaign_id=campaign_id, properties=properties or {},
+                type=type,
+                occurred_at=occurred,
+                actor=actor,
+                actor_label=actor_label,
+                contact=contact,
+                company=company,
+                campaign_id=campaign_id,
+                properties=properties or {},
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:
@@ -118,31 +151,54 @@ def record_event(
         Contact.objects.filter(pk=contact.pk).filter(
             Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=occurred)
         ).update(last_activity_at=occurred)
-    bus.publish(bus.TimelineEventRecorded(event_id=event.pk, contact_id=contact.pk if contact else None, type=type))
+    bus.publish(
+        bus.TimelineEventRecorded(
+            event_id=event.pk, contact_id=contact.pk if contact else None, type=type
+        )
+    )
     return event, True
 
 
 @transaction.atomic
 def create_company(
-    *, name: str, domain: str | None = None, industry: str = "", employees: Any = None,
-    annual_revenue: Any = None, currency: str = "USD", country: str = "", region: str = "",
-    owner: User | None = None, team: Any = None, by: User | None = None, created_at: datetime | None = None,
+    *,
+    name: str,
+    domain: str | None = None,
+    industry: str = "",
+    employees: Any = None,
+    annual_revenue: Any = None,
+    currency: str = "USD",
+    country: str = "",
+    region: str = "",
+    owner: User | None = None,
+    team: Any = None,
+    by: User | None = None,
+    created_at: datetime | None = None,
 ) -> Company:
     """Create a company; a domain already on file is a conflict."""
     clean_domain = normalise_domain(domain)
     if clean_domain and (existing := Company.objects.filter(domain=clean_domain).first()):
         raise Conflict(f"a company with domain {clean_domain} exists", existing_id=existing.pk)
     company = Company.objects.create(
-        name=clean_text(name, field="name", max_length=255, required=True), domain=clean_domain,
+        name=clean_text(name, field="name", max_length=255, required=True),
+        domain=clean_domain,
         industry=clean_text(industry, field="industry", max_length=120),
         employees=clean_int(employees, field="employees"),
         annual_revenue=clean_decimal(annual_revenue, field="annual_revenue"),
-        currency=clean_currency(currency), country=clean_country(country),
-        region=clean_text(region, field="region", max_length=60), owner=owner, team=_team_for(owner, team),
+        currency=clean_currency(currency),
+        country=clean_country(country),
+        region=clean_text(region, field="region", max_length=60),
+        owner=owner,
+        team=_team_for(owner, team),
         created_at=created_at or timezone.now(),
     )
-    record_event(type="company_created", idempotency_key=f"company_created:{company.pk}", company=company,
-                 actor=by, occurred_at=company.created_at)
+    record_event(
+        type="company_created",
+        idempotency_key=f"company_created:{company.pk}",
+        company=company,
+        actor=by,
+        occurred_at=company.created_at,
+    )
     return company
 
 
@@ -186,41 +242,83 @@ def delete_company(*, company: Company, by: User | None = None) -> None:
 
 @transaction.atomic
 def create_contact(
-    *, email: str, first_name: str = "", last_name: str = "", title: str = "", phone: str = "",
-    company: Company | None = None, lifecycle_stage: str = LifecycleStage.SUBSCRIBER, lead_status: str = "",
-    owner: User | None = None, team: Any = None, original_source: str = Source.OTHER,
-    original_source_detail: str = "", subscription_status: str = SubscriptionStatus.NOT_SUBSCRIBED,
-    custom_fields: dict[str, Any] | None = None, persona_id: int | None = None, by: User | None = None,
-    rule: str = "", created_at: datetime | None = None,
+    *,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    title: str = "",
+    phone: str = "",
+    company: Company | None = None,
+    lifecycle_stage: str = LifecycleStage.SUBSCRIBER,
+    lead_status: str = "",
+    owner: User | None = None,
+    team: Any = None,
+    original_source: str = Source.OTHER,
+    original_source_detail: str = "",
+    subscription_status: str = SubscriptionStatus.NOT_SUBSCRIBED,
+    custom_fields: dict[str, Any] | None = None,
+    persona_id: int | None = None,
+    by: User | None = None,
+    rule: str = "",
+    created_at: datetime | None = None,
 ) -> Contact:
     """Create a contact; an email already on file (after normalising) is a conflict."""
-    values = clean_contact_values({
-        "email": email, "first_name": first_name, "last_name": last_name, "title": title, "phone": phone,
-        "lifecycle_stage": lifecycle_stage, "lead_status": lead_status, "original_source": original_source,
-        "original_source_detail": original_source_detail, "subscription_status": subscription_status,
-        "custom_fields": custom_fields or {},
-    })
+    values = clean_contact_values(
+        {
+            "email": email,
+            "first_name": first_name,
+            "last_name": last_name,
+            "title": title,
+            "phone": phone,
+            "lifecycle_stage": lifecycle_stage,
+            "lead_status": lead_status,
+            "original_source": original_source,
+            "original_source_detail": original_source_detail,
+            "subscription_status": subscription_status,
+            "custom_fields": custom_fields or {},
+        }
+    )
     if existing := Contact.objects.filter(email=values["email"]).only("pk").first():
         raise Conflict(f"a contact with email {values['email']} exists", existing_id=existing.pk)
     now = created_at or timezone.now()
     contact = Contact.objects.create(
-        **values, company=company, owner=owner, team=_team_for(owner, team), persona_id=persona_id,
+        **values,
+        company=company,
+        owner=owner,
+        team=_team_for(owner, team),
+        persona_id=persona_id,
         created_at=now,
     )
     LifecycleChange.objects.create(
-        contact=contact, from_stage="", to_stage=contact.lifecycle_stage, changed_at=now, changed_by=by,
-        rule=rule, reason="created",
+        contact=contact,
+        from_stage="",
+        to_stage=contact.lifecycle_stage,
+        changed_at=now,
+        changed_by=by,
+        rule=rule,
+        reason="created",
     )
-    record_event(type="contact_created", idempotency_key=f"contact_created:{contact.pk}", contact=contact,
-                 actor=by, actor_label=rule, occurred_at=now,
-                 properties={"source": contact.original_source, "stage": contact.lifecycle_stage})
+    record_event(
+        type="contact_created",
+        idempotency_key=f"contact_created:{contact.pk}",
+        contact=contact,
+        actor=by,
+        actor_label=rule,
+        occurred_at=now,
+        properties={"source": contact.original_source, "stage": contact.lifecycle_stage},
+    )
     bus.publish(bus.ContactCreated(contact_id=contact.pk))
     return contact
 
 
 @transaction.atomic
 def change_lifecycle_stage(
-    *, contact: Contact, to_stage: str, by: User | None = None, rule: str = "", reason: str = "",
+    *,
+    contact: Contact,
+    to_stage: str,
+    by: User | None = None,
+    rule: str = "",
+    reason: str = "",
     at: datetime | None = None,
 ) -> LifecycleChange | None:
     """Move a contact to a stage, writing history; a backward move needs a reason."""
@@ -238,15 +336,26 @@ def change_lifecycle_stage(
     contact.lifecycle_stage = to_stage
     contact.save(update_fields=["lifecycle_stage", "updated_at"])
     change = LifecycleChange.objects.create(
-        contact=contact, from_stage=from_stage, to_stage=to_stage, changed_at=when, changed_by=by,
-        rule=rule, reason=reason,
+        contact=contact,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        changed_at=when,
+        changed_by=by,
+        rule=rule,
+        reason=reason,
     )
     record_event(
-        type="lifecycle_stage_changed", idempotency_key=f"lifecycle:{change.pk}", contact=contact,
-        actor=by, actor_label=rule, occurred_at=when,
+        type="lifecycle_stage_changed",
+        idempotency_key=f"lifecycle:{change.pk}",
+        contact=contact,
+        actor=by,
+        actor_label=rule,
+        occurred_at=when,
         properties={"from": from_stage, "to": to_stage, "reason": reason},
     )
-    bus.publish(bus.LifecycleStageChanged(contact_id=contact.pk, from_stage=from_stage, to_stage=to_stage))
+    bus.publish(
+        bus.LifecycleStageChanged(contact_id=contact.pk, from_stage=from_stage, to_stage=to_stage)
+    )
     return change
 
 
@@ -257,7 +366,10 @@ def update_contact(
     """Change a contact's fields; a lifecycle change goes through the stage history."""
     stage = changes.get("lifecycle_stage")
     values = clean_contact_values({k: v for k, v in changes.items() if k != "lifecycle_stage"})
-    if "email" in values and Contact.objects.filter(email=values["email"]).exclude(pk=contact.pk).exists():
+    if (
+        "email" in values
+        and Contact.objects.filter(email=values["email"]).exclude(pk=contact.pk).exists()
+    ):
         other = Contact.objects.get(email=values["email"])
         raise Conflict(f"a contact with email {values['email']} exists", existing_id=other.pk)
     for field, value in values.items():
@@ -279,9 +391,17 @@ def delete_contact(*, contact: Contact, by: User | None = None) -> None:
 
 @transaction.atomic
 def log_activity(
-    *, kind: str, by: User | None, contact: Contact | None = None, company: Company | None = None,
-    subject: str = "", body: str = "", occurred_at: datetime | None = None, call_outcome: str = "",
-    duration_seconds: Any = None, due_at: datetime | None = None,
+    *,
+    kind: str,
+    by: User | None,
+    contact: Contact | None = None,
+    company: Company | None = None,
+    subject: str = "",
+    body: str = "",
+    occurred_at: datetime | None = None,
+    call_outcome: str = "",
+    duration_seconds: Any = None,
+    due_at: datetime | None = None,
 ) -> Activity:
     """Log a note, call, meeting, task or email, and put it on the timeline."""
     kind = clean_choice(kind, field="kind", choices=list(ActivityKind.values))
@@ -291,20 +411,37 @@ def log_activity(
         raise InvalidInput("call_outcome is only for calls", field="call_outcome")
     if kind == ActivityKind.TASK and due_at is None:
         raise InvalidInput("a task needs a due date", field="due_at")
-    outcome = clean_choice(call_outcome, field="call_outcome", choices=list(CallOutcome.values)) if call_outcome else ""
+    outcome = (
+        clean_choice(call_outcome, field="call_outcome", choices=list(CallOutcome.values))
+        if call_outcome
+        else ""
+    )
     activity = Activity.objects.create(
-        kind=kind, subject=clean_text(subject, field="subject", max_length=255),
-        body=clean_text(body, field="body", max_length=20000), contact=contact,
-        company=company or (contact.company if contact else None), owner=by, team=by.team if by else None,
-        occurred_at=occurred_at or timezone.now(), call_outcome=outcome,
+        kind=kind,
+        subject=clean_text(subject, field="subject", max_length=255),
+        body=clean_text(body, field="body", max_length=20000),
+        contact=contact,
+        company=company or (contact.company if contact else None),
+        owner=by,
+        team=by.team if by else None,
+        occurred_at=occurred_at or timezone.now(),
+        call_outcome=outcome,
         duration_seconds=clean_int(duration_seconds, field="duration_seconds", maximum=86400),
         due_at=due_at,
     )
     record_event(
-        type=f"activity_{kind}", idempotency_key=f"activity:{activity.pk}", contact=contact,
-        company=activity.company, actor=by, occurred_at=activity.occurred_at,
-        properties={"activity_id": activity.pk, "subject": activity.subject, "outcome": outcome,
-                    "duration_seconds": activity.duration_seconds},
+        type=f"activity_{kind}",
+        idempotency_key=f"activity:{activity.pk}",
+        contact=contact,
+        company=activity.company,
+        actor=by,
+        occurred_at=activity.occurred_at,
+        properties={
+            "activity_id": activity.pk,
+            "subject": activity.subject,
+            "outcome": outcome,
+            "duration_seconds": activity.duration_seconds,
+        },
     )
     return activity
 
@@ -317,15 +454,30 @@ def complete_task(*, activity: Activity, by: User | None = None) -> Activity:
     if activity.done_at is None:
         activity.done_at = timezone.now()
         activity.save(update_fields=["done_at"])
-        record_event(type="task_completed", idempotency_key=f"task_completed:{activity.pk}",
-                     contact=activity.contact, company=activity.company, actor=by,
-                     properties={"activity_id": activity.pk, "subject": activity.subject})
+        record_event(
+            type="task_completed",
+            idempotency_key=f"task_completed:{activity.pk}",
+            contact=activity.contact,
+            company=activity.company,
+            actor=by,
+            properties={"activity_id": activity.pk, "subject": activity.subject},
+        )
     return activity
 
 
 def _snapshot(contact: Contact) -> dict[str, Any]:
-    fields = [*CONTACT_TEXT_FIELDS, "email", "lifecycle_stage", "lead_status", "subscription_status",
-              "original_source", "original_source_detail", "custom_fields", "owner_id", "company_id"]
+    fields = [
+        *CONTACT_TEXT_FIELDS,
+        "email",
+        "lifecycle_stage",
+        "lead_status",
+        "subscription_status",
+        "original_source",
+        "original_source_detail",
+        "custom_fields",
+        "owner_id",
+        "company_id",
+    ]
     return {f: getattr(contact, f) for f in fields} | {"created_at": contact.created_at.isoformat()}
 
 
@@ -343,11 +495,16 @@ def merge_contacts(*, primary: Contact, duplicate: Contact, by: User | None = No
     for field in ("company_id", "owner_id", "team_id", "persona_id"):
         if getattr(primary, field) is None and getattr(duplicate, field) is not None:
             setattr(primary, field, getattr(duplicate, field))
-    if SUBSCRIPTION_STRICTNESS[duplicate.subscription_status] > SUBSCRIPTION_STRICTNESS[primary.subscription_status]:
+    if (
+        SUBSCRIPTION_STRICTNESS[duplicate.subscription_status]
+        > SUBSCRIPTION_STRICTNESS[primary.subscription_status]
+    ):
         primary.subscription_status = duplicate.subscription_status
     primary.custom_fields = {**duplicate.custom_fields, **primary.custom_fields}
     primary.created_at = min(primary.created_at, duplicate.created_at)
-    if duplicate.last_activity_at and (not primary.last_activity_at or duplicate.last_activity_at > primary.last_activity_at):
+    if duplicate.last_activity_at and (
+        not primary.last_activity_at or duplicate.last_activity_at > primary.last_activity_at
+    ):
         primary.last_activity_at = duplicate.last_activity_at
     TimelineEvent.objects.filter(contact=duplicate).update(contact=primary)
     Activity.objects.filter(contact=duplicate).update(contact=primary)
@@ -356,7 +513,8 @@ def merge_contacts(*, primary: Contact, duplicate: Contact, by: User | None = No
     # The further stage wins, so merging never un-qualifies a lead.
     dup_stage, stage = duplicate.lifecycle_stage, primary.lifecycle_stage
     promote = (
-        stage != dup_stage and STAGE_ORDER.get(dup_stage, -1) > STAGE_ORDER.get(stage, -1)
+        stage != dup_stage
+        and STAGE_ORDER.get(dup_stage, -1) > STAGE_ORDER.get(stage, -1)
         and stage != LifecycleStage.DISQUALIFIED
     )
     duplicate_id = duplicate.pk
@@ -364,14 +522,30 @@ def merge_contacts(*, primary: Contact, duplicate: Contact, by: User | None = No
     primary.save()
     now = timezone.now()
     merge = ContactMerge.objects.create(
-        primary=primary, merged_contact_id=duplicate_id, merged_email=snapshot["email"], snapshot=snapshot,
-        merged_at=now, merged_by=by,
+        primary=primary,
+        merged_contact_id=duplicate_id,
+        merged_email=snapshot["email"],
+        snapshot=snapshot,
+        merged_at=now,
+        merged_by=by,
     )
     if promote:
-        change_lifecycle_stage(contact=primary, to_stage=dup_stage, by=by, rule="merge",
-                               reason=f"merged with {snapshot['email']}", at=now)
-    record_event(type="contact_merged", idempotency_key=f"merge:{merge.pk}", contact=primary, actor=by,
-                 occurred_at=now, properties={"merged_email": snapshot["email"], "merged_id": duplicate_id})
+        change_lifecycle_stage(
+            contact=primary,
+            to_stage=dup_stage,
+            by=by,
+            rule="merge",
+            reason=f"merged with {snapshot['email']}",
+            at=now,
+        )
+    record_event(
+        type="contact_merged",
+        idempotency_key=f"merge:{merge.pk}",
+        contact=primary,
+        actor=by,
+        occurred_at=now,
+        properties={"merged_email": snapshot["email"], "merged_id": duplicate_id},
+    )
     bus.publish(bus.ContactsMerged(primary_id=primary.pk, merged_id=duplicate_id))
     primary.refresh_from_db()
     return primary
@@ -379,6 +553,8 @@ def merge_contacts(*, primary: Contact, duplicate: Contact, by: User | None = No
 
 def touch_activity(*, contact_ids: list[int], at: datetime) -> int:
     """Advance last_activity_at for many contacts at once (bulk event writers)."""
-    return Contact.objects.filter(pk__in=contact_ids).filter(
-        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at)
-    ).update(last_activity_at=at)
+    return (
+        Contact.objects.filter(pk__in=contact_ids)
+        .filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at))
+        .update(last_activity_at=at)
+    )
