@@ -46,11 +46,15 @@ def keyset_page(
     size = DEFAULT_LIMIT if limit is None else limit
     if not 1 <= size <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    qs = queryset.order_by("-id" if descending else "id")
+    order = "-id" if descending else "id"
+    qs = queryset.order_by(order)
     if cursor:
         after = decode_cursor(cursor)
         qs = qs.filter(id__lt=after) if descending else qs.filter(id__gt=after)
-    rows = list(qs[: size + 1])
+    # A deferred join: find the page's ids first, then fetch those rows. When a filter gathers
+    # many candidates (an OR over prefix indexes), the database sorts ids, not whole joined rows.
+    page_ids = qs.values("id")[: size + 1]
+    rows = list(queryset.filter(id__in=page_ids).order_by(order))
     more = len(rows) > size
     rows = rows[:size]
     return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more and rows else None)

@@ -135,9 +135,18 @@ class Contact(models.Model):
             models.Index(fields=["lifecycle_stage", "id"], name="contact_stage_id"),
             models.Index(fields=["owner", "id"], name="contact_owner_id"),
             models.Index(fields=["team", "id"], name="contact_team_id"),
+            # A rep sees their team's unassigned contacts: this keeps that branch of the
+            # permission filter to those rows instead of every unassigned contact.
+            models.Index(
+                fields=["team", "id"],
+                condition=models.Q(owner__isnull=True),
+                name="contact_team_unassigned_id",
+            ),
             models.Index(fields=["company", "id"], name="contact_company_id"),
             models.Index(fields=["last_name", "id"], name="contact_last_name_id"),
         ]
+        # Case-insensitive prefix indexes for the ?q= search (first_name, last_name, email,
+        # company name) differ per database, so migration 0002 creates them with SQL.
 
     def __str__(self) -> str:
         return self.full_name or self.email

@@ -74,8 +74,12 @@ def clean_int(value: Any, *, field: str, minimum: int = 0, maximum: int = 10**12
         return None
     text = str(value).strip().replace(",", "").replace("_", "")
     try:
-        number = int(Decimal(text))
-    except (InvalidOperation, ValueError):
+        exact = Decimal(text)
+        number = int(exact)
+        # int() would silently truncate "1.5" to 1.
+        if exact != number:
+            raise ValueError
+    except (InvalidOperation, ValueError, OverflowError):
         raise InvalidInput(
             f"{field} {str(value)[:40]!r} is not a whole number", field=field
         ) from None

@@ -229,8 +229,11 @@ def update_company(*, company: Company, changes: dict[str, Any], by: User | None
             company.owner = value
             company.team = _team_for(value, company.team)
         else:
-            setattr(company, field, clean_text(value, field=field, max_length=120))
-    company.save()
+            # industry or region: each checked against its own column's length.
+            max_length = Company._meta.get_field(field).max_length
+            setattr(company, field, clean_text(value, field=field, max_length=max_length))
+    changed = [*changes, *(["team"] if "owner" in changes else [])]
+    company.save(update_fields=[*changed, "updated_at"])
     return company
 
 
@@ -376,7 +379,10 @@ def update_contact(
         setattr(contact, field, value)
     if "owner" in values:
         contact.team = _team_for(values["owner"], contact.team)
-    contact.save()
+    # Only the changed columns: a full save from a stale instance would silently revert the
+    # stage (bypassing its history) or last_activity_at written since the contact was loaded.
+    changed = [*values, *(["team"] if "owner" in values else [])]
+    contact.save(update_fields=[*changed, "updated_at"])
     if stage is not None:
         change_lifecycle_stage(contact=contact, to_stage=stage, by=by, reason=reason)
         contact.refresh_from_db()
@@ -423,7 +429,9 @@ def log_activity(
         contact=contact,
         company=company or (contact.company if contact else None),
         owner=by,
-        team=by.team if by else None,
+        # A logger without a team (admin, a rule) leaves the activity in the record's team, so
+        # that the team which sees the record also sees and completes it.
+        team=by.team if by is not None and by.team_id else (contact or company).team,
         occurred_at=occurred_at or timezone.now(),
         call_outcome=outcome,
         duration_seconds=clean_int(duration_seconds, field="duration_seconds", maximum=86400),

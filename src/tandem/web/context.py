@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -9,11 +10,12 @@ from django.urls import reverse
 
 from tandem.accounts import permissions
 
-# (label, url name, roles allowed or None for everyone signed in)
-NAV: list[tuple[str, str, set[str] | None]] = [
+# (label, url name, who may use it or None for everyone signed in); the pages enforce the same
+# permission helpers, so the menu never offers a page that answers 403.
+NAV: list[tuple[str, str, Callable[[Any], bool] | None]] = [
     ("Contacts", "web:contacts", None),
     ("Companies", "web:companies", None),
-    ("Import", "web:import", {"admin", "marketing"}),
+    ("Import", "web:import", permissions.can_import),
     ("API keys", "web:apikeys", None),
 ]
 
@@ -23,10 +25,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    role = "admin" if user.is_admin_role else user.role
     items = []
-    for label, name, roles in NAV:
-        if roles is None or role in roles:
+    for label, name, allowed in NAV:
+        if allowed is None or allowed(user):
             url = reverse(name)
             items.append({"label": label, "url": url, "active": request.path.startswith(url)})
     if user.is_admin_role:

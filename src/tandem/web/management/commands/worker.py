@@ -9,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Run a job consumer (for the Redis queue; the embedded queue runs inside `tandem serve`)."
+    help = (
+        "Run a job consumer (for the Redis queue; the embedded queue runs inside `tandem serve`)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--workers", type=int, default=4)
@@ -17,5 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, workers: int, **options: Any) -> None:
         if workers < 1:
             raise CommandError("--workers must be at least 1")
-        self.stdout.write(f"Job consumer on {settings.QUEUE_URL_DESCRIPTION} with {workers} workers")
+        self.stdout.write(
+            f"Job consumer on {settings.QUEUE_URL_DESCRIPTION} with {workers} workers"
+        )
         settings.HUEY.create_consumer(workers=workers, worker_type="thread", periodic=True).run()

@@ -1,0 +1,218 @@
+"""Step 4: lifecycle — each contact's walk through the funnel, with history and timeline rows.
+
+Intuition: a contact moves on from its stage with the stage's conversion rate, after a
+gamma-distributed delay; one that does not move on may be disqualified instead. A move whose
+date would fall after "now" has not happened yet, so young contacts are still in flight and
+the funnel of recent months looks thinner, as it does in a real CRM.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from tandem.accounts.models import User
+from tandem.crm.models import Contact, LifecycleChange, TimelineEvent
+from tandem.demo.context import DemoContext, Person, insert, update_grouped
+from tandem.demo.data import DISQUALIFY_REASONS, SENIORITIES, SOURCES
+from tandem.demo.sampling import delay
+
+
+@dataclass(frozen=True)
+class Move:
+    """A forward move: its probability (given time), mean delay, and who makes it."""
+
+    to_stage: str
+    rate: float
+    mean_days: float
+    rule: str = ""
+    reason: str = ""
+
+
+# The stage-rate model (docs/demo.md quotes these numbers).
+MOVES: dict[str, Move] = {
+    "subscriber": Move("lead", 0.60, 25, rule="form-submission", reason="requested content"),
+    "lead": Move("mql", 0.40, 14, rule="mql-threshold", reason="score reached the MQL threshold"),
+    "mql": Move("sql", 0.50, 3, reason="accepted by sales"),
+    "sql": Move("opportunity", 0.60, 10, reason="opportunity created"),
+    "opportunity": Move("customer", 0.25, 45, reason="closed won"),
+    "customer": Move("evangelist", 0.10, 90, reason="joined the customer advocacy programme"),
+}
+# Of the contacts that do not move on from a stage, the share disqualified, and after how long.
+DISQUALIFY: dict[str, tuple[float, float]] = {
+    "lead": (0.05, 20),
+    "mql": (0.15, 7),
+    "sql": (0.25, 14),
+    "opportunity": (0.15, 60),
+}
+# Of the MQLs sales does not accept, the share sent back to marketing's nurture as leads
+# (a backward move, so it carries a reason), and after how long; the rest wait as MQLs.
+RECYCLE_SHARE, RECYCLE_MEAN_DAYS = 0.55, 10
+RECYCLE_REASON = "recycled: not sales-ready yet"
+# Better sources qualify more often; senior people are accepted by sales more often. Both are
+# normalised to a mean of 1 so the average rates stay those in MOVES.
+SENIORITY_FACTOR = {
+    "c_level": 1.2,
+    "vp": 1.25,
+    "director": 1.15,
+    "manager": 1.0,
+    "individual": 0.75,
+}
+
+
+def _normalised(factors: dict[str, float], weights: dict[str, float]) -> dict[str, float]:
+    mean = sum(factors[k] * w for k, w in weights.items()) / sum(weights.values())
+    return {k: v / mean for k, v in factors.items()}
+
+
+SOURCE_QUALITY = _normalised(
+    {p.source: p.quality for p in SOURCES},
+    {p.source: p.weight * (1 - p.subscriber_share * 0.4) for p in SOURCES},
+)
+SENIORITY = _normalised(SENIORITY_FACTOR, dict(SENIORITIES))
+
+
+def run(ctx: DemoContext) -> None:
+    """Walk every contact through the funnel; write the history, events and final stage/owner."""
+    rng = ctx.rng("lifecycle")
+    marketer = ctx.users["marketing"]
+    changes: list[LifecycleChange] = []
+    for contact in ctx.contact_rows:
+        person = ctx.people[contact.pk]
+        walk = _Walk(ctx, rng, contact, person, marketer)
+        walk.run()
+        changes.extend(walk.changes)
+        ctx.history[contact.pk].extend(walk.changes)
+    insert(changes)
+    companies = {contact.pk: contact.company_id for contact in ctx.contact_rows}
+    insert(
+        [
+            TimelineEvent(
+                type="lifecycle_stage_changed",
+                idempotency_key=f"lifecycle:{change.pk}",
+                occurred_at=change.changed_at,
+                contact_id=change.contact_id,
+                company_id=companies[change.contact_id],
+                actor_id=change.changed_by_id,
+                actor_label=change.rule,
+                properties={
+                    "from": change.from_stage,
+                    "to": change.to_stage,
+                    "reason": change.reason,
+                },
+            )
+            for change in changes
+        ]
+    )
+    update_grouped(ctx.contact_rows, ["lifecycle_stage", "owner", "team", "lead_status"])
+    ctx.counts.update(lifecycle_changes=len(changes), events=len(changes))
+
+
+class _Walk:
+    """One contact's way through the funnel, from entry until it stops or time runs out."""
+
+    def __init__(
+        self, ctx: DemoContext, rng: random.Random, contact: Contact, person: Person, marketer: User
+    ) -> None:
+        self.ctx, self.rng, self.contact, self.person, self.marketer = (
+            ctx,
+            rng,
+            contact,
+            person,
+            marketer,
+        )
+        self.changes: list[LifecycleChange] = []
+        self.at = contact.created_at
+        self.team_key = person.territory.team
+
+    def run(self) -> None:
+        while (move := MOVES.get(self.contact.lifecycle_stage)) is not None:
+            stage = self.contact.lifecycle_stage
+            if self.rng.random() < move.rate * self._factor(stage):
+                when = delay(self.rng, self.at, mean_days=move.mean_days, team=self.team_key)
+                if when >= self.ctx.now:
+                    break  # still in flight
+                self._advance(move, when)
+                continue
+            roll = self.rng.random()
+            if stage in DISQUALIFY and roll < DISQUALIFY[stage][0]:
+                when = delay(self.rng, self.at, mean_days=DISQUALIFY[stage][1], team=self.team_key)
+                if when < self.ctx.now:
+                    self._disqualify(stage, when)
+            elif stage == "mql" and roll < DISQUALIFY[stage][0] + RECYCLE_SHARE:
+                when = delay(self.rng, self.at, mean_days=RECYCLE_MEAN_DAYS, team=self.team_key)
+                if when < self.ctx.now:
+                    self._record(
+                        "lead", when, by=self.contact.owner, rule="", reason=RECYCLE_REASON
+                    )
+            break
+        self.contact.lead_status = self._lead_status()
+
+    def _factor(self, stage: str) -> float:
+        if stage == "lead":
+            return SOURCE_QUALITY[self.contact.original_source]
+        if stage == "mql":
+            return SENIORITY[self.person.seniority]
+        return 1.0
+
+    def _advance(self, move: Move, when: datetime) -> None:
+        by: User | None = None
+        if move.to_stage == "mql" and self.contact.owner is None:
+            # Lead routing: the account's owner, or a rep of the territory.
+            company = self.contact.company
+            owner = (company.owner if company is not None else None) or self.rng.choice(
+                self.ctx.reps(self.person.territory)
+            )
+            self.contact.owner = owner
+            self.contact.team = owner.team
+        elif move.to_stage == "evangelist":
+            by = self.marketer
+        elif not move.rule:
+            by = self.contact.owner
+        self._record(move.to_stage, when, by=by, rule=move.rule, reason=move.reason)
+
+    def _disqualify(self, stage: str, when: datetime) -> None:
+        reason = self.rng.choice(DISQUALIFY_REASONS[stage])
+        by = self.contact.owner if self.contact.owner is not None else self.marketer
+        text = reason if reason.startswith("lost:") else f"disqualified: {reason}"
+        self._record("disqualified", when, by=by, rule="", reason=text)
+
+    def _record(
+        self, to_stage: str, when: datetime, *, by: User | None, rule: str, reason: str
+    ) -> None:
+        self.changes.append(
+            LifecycleChange(
+                contact_id=self.contact.pk,
+                from_stage=self.contact.lifecycle_stage,
+                to_stage=to_stage,
+                changed_at=when,
+                changed_by_id=by.pk if by else None,
+                rule=rule,
+                reason=reason,
+            )
+        )
+        self.contact.lifecycle_stage = to_stage
+        self.at = when
+
+    def _lead_status(self) -> str:
+        """The sales status that goes with the final stage."""
+        stage = self.contact.lifecycle_stage
+        if self.contact.owner is None:
+            return ""
+        if stage == "disqualified":
+            last = self.changes[-1].reason if self.changes else ""
+            return "bad_timing" if "timing" in last else "unqualified"
+        if self.changes and self.changes[-1].reason == RECYCLE_REASON:
+            return "bad_timing"
+        if stage in ("lead", "mql"):
+            if (self.ctx.now - self.at).days < 2:
+                return "new"
+            return self.rng.choice(
+                ["attempted_to_contact", "attempted_to_contact", "open", "connected"]
+            )
+        if stage == "sql":
+            return self.rng.choice(["in_progress", "in_progress", "connected"])
+        if stage == "opportunity":
+            return "in_progress"
+        return "connected"

@@ -1,0 +1,126 @@
+"""The demo build: an ordered pipeline of generator steps that share one DemoContext.
+
+Adding a generator later (campaigns, touches, deals) = write a module under demo/generators/
+with a `run(ctx)` function, append it to STEPS, and put its models at the front of WIPE_MODELS.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import Max, OuterRef, Subquery
+
+from tandem.accounts.models import User
+from tandem.crm.models import Activity, Contact, TimelineEvent
+from tandem.demo.context import DemoContext
+from tandem.demo.data import DEMO_USERS
+from tandem.demo.generators import activities, companies, contacts, lifecycle, users_and_teams
+from tandem.errors import Conflict, InvalidInput
+
+DEFAULT_CONTACTS = 10_000
+CONTACTS_PER_COMPANY = 5
+
+Step = Callable[[DemoContext], None]
+StepReport = Callable[[str, float, dict[str, int]], None]
+
+# The generators, in order; each reads what the earlier ones left in the context.
+STEPS: list[Step] = [
+    users_and_teams.run,
+    companies.run,
+    contacts.run,
+    lifecycle.run,
+    activities.run,
+]
+
+# Deleted in this order by a reset: children first. Later apps put their models in front.
+WIPE_MODELS: list[str] = [
+    "crm.TimelineEvent",
+    "crm.Activity",
+    "crm.LifecycleChange",
+    "crm.ContactMerge",
+    "crm.Contact",
+    "crm.Company",
+    "accounts.ApiKey",
+    "accounts.User",
+    "accounts.Territory",
+    "accounts.Team",
+]
+
+
+def finish(ctx: DemoContext) -> None:
+    """Make derived values agree with the generated history (runs after every step)."""
+    latest = (
+        TimelineEvent.objects.filter(contact=OuterRef("pk"))
+        .order_by()
+        .values("contact")
+        .annotate(at=Max("occurred_at"))
+        .values("at")
+    )
+    Contact.objects.update(last_activity_at=Subquery(latest))
+    # Backfilled rows look as if written when they happened, not when the demo ran.
+    Activity.objects.update(created_at=models.F("occurred_at"))
+    TimelineEvent.objects.update(recorded_at=models.F("occurred_at"))
+
+
+def wipe() -> None:
+    """Delete CRM and accounts data (and whatever later apps list in WIPE_MODELS)."""
+    for label in WIPE_MODELS:
+        apps.get_model(label)._default_manager.all().delete()
+
+
+def refuse_existing_data() -> None:
+    """Raise Conflict when the database already has contacts or demo users (a reset wipes them)."""
+    count = Contact.objects.count()
+    if count:
+        raise Conflict(
+            f"the database already holds {count:,} contacts; pass --reset to wipe CRM "
+            "and accounts data and rebuild the demo"
+        )
+    taken = sorted(
+        User.objects.filter(username__in=[u.username for u in DEMO_USERS]).values_list(
+            "username", flat=True
+        )
+    )
+    if taken:
+        raise Conflict(
+            f"the database already has the user(s) {', '.join(taken)}; pass --reset to "
+            "wipe CRM and accounts data and rebuild the demo"
+        )
+
+
+def build(
+    *,
+    seed: int,
+    contacts: int = DEFAULT_CONTACTS,
+    now: datetime,
+    reset: bool = False,
+    on_step: StepReport | None = None,
+) -> DemoContext:
+    """Build the demo world into the database in one transaction (refusing one that has data)."""
+    if contacts < 1:
+        raise InvalidInput("contacts must be at least 1", field="contacts")
+    ctx = DemoContext(
+        seed=seed, now=now, contacts=contacts, companies=max(1, contacts // CONTACTS_PER_COMPANY)
+    )
+    with transaction.atomic():
+        if reset:
+            wipe()
+        else:
+            refuse_existing_data()
+        for step in [*STEPS, finish]:
+            before = Counter(ctx.counts)
+            started = time.perf_counter()
+            step(ctx)
+            if on_step is not None:
+                label = "finish" if step is finish else step.__module__.rsplit(".", 1)[-1]
+                on_step(
+                    label.replace("_", " "),
+                    time.perf_counter() - started,
+                    dict(ctx.counts - before),
+                )
+    return ctx

@@ -1,0 +1,69 @@
+"""A production start (TANDEM_DEBUG=false) refuses unsafe settings before serving anything."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tandem.settings import DEFAULT_SECRET
+
+GOOD_SECRET = "k3v9-q8Zr2mX7pL4tW1nB6yC0dF5gH8jK2sA9eR3uV"
+
+
+def _start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Set Django up in a fresh interpreter with only the given TANDEM_* variables."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "DJANGO_"))}
+    base |= {
+        "DJANGO_SETTINGS_MODULE": "tandem.settings",
+        "TANDEM_DATA_DIR": str(tmp_path),
+        "TANDEM_DEBUG": "false",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import django, os; django.setup()"],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_no_secret_is_refused(tmp_path):
+    """Given no TANDEM_SECRET_KEY, then the start fails and says which variable is missing."""
+    result = _start(tmp_path, TANDEM_ALLOWED_HOSTS="crm.example.com")
+    assert result.returncode != 0
+    assert "TANDEM_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("secret", [DEFAULT_SECRET, "short-secret"])
+def test_default_or_short_secret_is_refused(tmp_path, secret):
+    """Given the shipped default secret, or one too short to be random, then the start fails."""
+    result = _start(tmp_path, TANDEM_SECRET_KEY=secret, TANDEM_ALLOWED_HOSTS="crm.example.com")
+    assert result.returncode != 0
+    assert "TANDEM_SECRET_KEY" in result.stderr
+
+
+def test_missing_allowed_hosts_is_refused(tmp_path):
+    """Given a good secret but no TANDEM_ALLOWED_HOSTS, then the start fails and names the variable."""
+    result = _start(tmp_path, TANDEM_SECRET_KEY=GOOD_SECRET, TANDEM_ALLOWED_HOSTS=" ")
+    assert result.returncode != 0
+    assert "TANDEM_ALLOWED_HOSTS" in result.stderr
+
+
+def test_unclear_debug_flag_is_refused(tmp_path):
+    """Given TANDEM_DEBUG=maybe, then the start fails rather than guess."""
+    result = _start(
+        tmp_path, TANDEM_DEBUG="maybe", TANDEM_SECRET_KEY=GOOD_SECRET, TANDEM_ALLOWED_HOSTS="a.com"
+    )
+    assert result.returncode != 0
+    assert "TANDEM_DEBUG" in result.stderr
+
+
+def test_good_production_settings_start(tmp_path):
+    """Given a good secret and host list, then Django sets up and exits 0."""
+    result = _start(tmp_path, TANDEM_SECRET_KEY=GOOD_SECRET, TANDEM_ALLOWED_HOSTS="crm.example.com")
+    assert result.returncode == 0, result.stderr
