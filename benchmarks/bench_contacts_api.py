@@ -22,415 +22,59 @@ REQUESTS = 200
 TARGET_MS = 50.0
 SEED = 20250301
 
-FIRST_NAMES = [
-    "James",
-    "Mary",
-    "Robert",
-    "Patricia",
-    "John",
-    "Jennifer",
-    "Michael",
-    "Linda",
-    "David",
-    "Elizabeth",
-    "William",
-    "Barbara",
-    "Richard",
-    "Susan",
-    "Joseph",
-    "Jessica",
-    "Thomas",
-    "Sarah",
-    "Charles",
-    "Karen",
-    "Christopher",
-    "Lisa",
-    "Daniel",
-    "Nancy",
-    "Matthew",
-    "Betty",
-    "Anthony",
-    "Margaret",
-    "Mark",
-    "Sandra",
-    "Donald",
-    "Ashley",
-    "Steven",
-    "Kimberly",
-    "Paul",
-    "Emily",
-    "Andrew",
-    "Donna",
-    "Joshua",
-    "Michelle",
-    "Kenneth",
-    "Carol",
-    "Kevin",
-    "Amanda",
-    "Brian",
-    "Melissa",
-    "George",
-    "Deborah",
-    "Timothy",
-    "Stephanie",
-    "Ronald",
-    "Rebecca",
-    "Edward",
-    "Sharon",
-    "Jason",
-    "Laura",
-    "Jeffrey",
-    "Cynthia",
-    "Ryan",
-    "Kathleen",
-    "Jacob",
-    "Amy",
-    "Gary",
-    "Angela",
-    "Nicholas",
-    "Shirley",
-    "Eric",
-    "Anna",
-    "Jonathan",
-    "Brenda",
-    "Stephen",
-    "Pamela",
-    "Larry",
-    "Emma",
-    "Justin",
-    "Nicole",
-    "Scott",
-    "Helen",
-    "Brandon",
-    "Samantha",
-    "Benjamin",
-    "Katherine",
-    "Samuel",
-    "Christine",
-    "Gregory",
-    "Debra",
-    "Alexander",
-    "Rachel",
-    "Frank",
-    "Carolyn",
-    "Patrick",
-    "Janet",
-    "Raymond",
-    "Maria",
-    "Jack",
-    "Olivia",
-    "Dennis",
-    "Heather",
-    "Jerry",
-    "Diane",
-    "Tyler",
-    "Julie",
-    "Aaron",
-    "Joyce",
-    "Jose",
-    "Victoria",
-    "Adam",
-    "Kelly",
-    "Nathan",
-    "Christina",
-    "Henry",
-    "Lauren",
-    "Douglas",
-    "Joan",
-    "Zachary",
-    "Evelyn",
-    "Peter",
-    "Judith",
-    "Kyle",
-    "Megan",
-    "Noah",
-    "Andrea",
-    "Ethan",
-    "Cheryl",
-    "Jeremy",
-    "Hannah",
-    "Walter",
-    "Jacqueline",
-    "Christian",
-    "Martha",
-    "Keith",
-    "Gloria",
-    "Roger",
-    "Teresa",
-    "Terry",
-    "Ann",
-    "Austin",
-    "Sara",
-    "Sean",
-    "Madison",
-    "Gerald",
-    "Frances",
-    "Carl",
-    "Kathryn",
-    "Harold",
-    "Janice",
-    "Dylan",
-    "Jean",
-    "Arthur",
-    "Abigail",
-    "Lawrence",
-    "Alice",
-    "Jordan",
-    "Judy",
-    "Jesse",
-    "Sophia",
-    "Bryan",
-    "Grace",
-    "Billy",
-    "Denise",
-    "Bruce",
-    "Amber",
-    "Gabriel",
-    "Doris",
-    "Joe",
-    "Marilyn",
-    "Logan",
-    "Danielle",
-    "Alan",
-    "Beverly",
-    "Juan",
-    "Isabella",
-    "Albert",
-    "Theresa",
-    "Willie",
-    "Diana",
-    "Elijah",
-    "Natalie",
-    "Wayne",
-    "Brittany",
-    "Randy",
-    "Charlotte",
-    "Vincent",
-    "Marie",
-    "Mason",
-    "Kayla",
-    "Roy",
-    "Alexis",
-    "Ralph",
-    "Lori",
-    "Bobby",
-    "Martin",
-    "Marco",
-    "Mario",
-]
-LAST_NAMES = [
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Torres",
-    "Nguyen",
-    "Hill",
-    "Flores",
-    "Green",
-    "Adams",
-    "Nelson",
-    "Baker",
-    "Hall",
-    "Rivera",
-    "Campbell",
-    "Mitchell",
-    "Carter",
-    "Roberts",
-    "Gomez",
-    "Phillips",
-    "Evans",
-    "Turner",
-    "Diaz",
-    "Parker",
-    "Cruz",
-    "Edwards",
-    "Collins",
-    "Reyes",
-    "Stewart",
-    "Morris",
-    "Morales",
-    "Murphy",
-    "Cook",
-    "Rogers",
-    "Gutierrez",
-    "Ortiz",
-    "Morgan",
-    "Cooper",
-    "Peterson",
-    "Bailey",
-    "Reed",
-    "Kelly",
-    "Howard",
-    "Ramos",
-    "Kim",
-    "Cox",
-    "Ward",
-    "Richardson",
-    "Watson",
-    "Brooks",
-    "Chavez",
-    "Wood",
-    "James",
-    "Bennett",
-    "Gray",
-    "Mendoza",
-    "Ruiz",
-    "Hughes",
-    "Price",
-    "Alvarez",
-    "Castillo",
-    "Sanders",
-    "Patel",
-    "Myers",
-    "Long",
-    "Ross",
-    "Foster",
-    "Jimenez",
-    "Powell",
-    "Jenkins",
-    "Perry",
-    "Russell",
-    "Sullivan",
-    "Bell",
-    "Coleman",
-    "Butler",
-    "Henderson",
-    "Barnes",
-    "Gonzales",
-    "Fisher",
-    "Vasquez",
-    "Simmons",
-    "Romero",
-    "Jordan",
-    "Patterson",
-    "Alexander",
-    "Hamilton",
-    "Graham",
-    "Reynolds",
-    "Griffin",
-    "Wallace",
-    "Moreno",
-    "West",
-    "Cole",
-    "Hayes",
-    "Bryant",
-    "Herrera",
-    "Gibson",
-    "Ellis",
-    "Tran",
-    "Medina",
-    "Aguilar",
-    "Stevens",
-    "Murray",
-    "Ford",
-    "Castro",
-    "Marshall",
-    "Owens",
-    "Harrison",
-    "Fernandez",
-    "McDonald",
-    "Woods",
-    "Washington",
-    "Kennedy",
-    "Wells",
-    "Vargas",
-    "Henry",
-    "Chen",
-    "Freeman",
-    "Webb",
-    "Tucker",
-    "Guzman",
-    "Burns",
-    "Crawford",
-    "Olson",
-    "Simpson",
-    "Porter",
-    "Hunter",
-    "Gordon",
-    "Mendez",
-    "Silva",
-    "Shaw",
-    "Snyder",
-    "Mason",
-    "Dixon",
-    "Munoz",
-    "Hunt",
-    "Hicks",
-    "Holmes",
-    "Palmer",
-    "Wagner",
-    "Black",
-    "Robertson",
-    "Boyd",
-    "Rose",
-]
-SYLLABLES = [
-    "ac",
-    "me",
-    "glo",
-    "bex",
-    "ini",
-    "tech",
-    "umb",
-    "rel",
-    "la",
-    "hoo",
-    "li",
-    "sto",
-    "ne",
-    "vel",
-    "ox",
-    "ar",
-    "ka",
-    "zen",
-    "dyn",
-    "amo",
-    "ter",
-    "ra",
-    "qui",
-    "nt",
-    "or",
-    "bit",
-    "flux",
-]
+
+def _words(text: str) -> list[str]:
+    """The whitespace-separated words of text."""
+    return text.split()
+
+
+FIRST_NAMES = _words("""
+    James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard
+    Susan Joseph Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy Matthew Betty
+    Anthony Margaret Mark Sandra Donald Ashley Steven Kimberly Paul Emily Andrew Donna Joshua
+    Michelle Kenneth Carol Kevin Amanda Brian Melissa George Deborah Timothy Stephanie Ronald
+    Rebecca Edward Sharon Jason Laura Jeffrey Cynthia Ryan Kathleen Jacob Amy Gary Angela Nicholas
+    Shirley Eric Anna Jonathan Brenda Stephen Pamela Larry Emma Justin Nicole Scott Helen Brandon
+    Samantha Benjamin Katherine Samuel Christine Gregory Debra Alexander Rachel Frank Carolyn
+    Patrick Janet Raymond Maria Jack Olivia Dennis Heather Jerry Diane Tyler Julie Aaron Joyce Jose
+    Victoria Adam Kelly Nathan Christina Henry Lauren Douglas Joan Zachary Evelyn Peter Judith Kyle
+    Megan Noah Andrea Ethan Cheryl Jeremy Hannah Walter Jacqueline Christian Martha Keith Gloria
+    Roger Teresa Terry Ann Austin Sara Sean Madison Gerald Frances Carl Kathryn Harold Janice Dylan
+    Jean Arthur Abigail Lawrence Alice Jordan Judy Jesse Sophia Bryan Grace Billy Denise Bruce
+    Amber Gabriel Doris Joe Marilyn Logan Danielle Alan Beverly Juan Isabella Albert Theresa Willie
+    Diana Elijah Natalie Wayne Brittany Randy Charlotte Vincent Marie Mason Kayla Roy Alexis Ralph
+    Lori Bobby Martin Marco Mario
+""")
+LAST_NAMES = _words("""
+    Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez
+    Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris
+    Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill
+    Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Gomez Phillips
+    Evans Turner Diaz Parker Cruz Edwards Collins Reyes Stewart Morris Morales Murphy Cook Rogers
+    Gutierrez Ortiz Morgan Cooper Peterson Bailey Reed Kelly Howard Ramos Kim Cox Ward Richardson
+    Watson Brooks Chavez Wood James Bennett Gray Mendoza Ruiz Hughes Price Alvarez Castillo Sanders
+    Patel Myers Long Ross Foster Jimenez Powell Jenkins Perry Russell Sullivan Bell Coleman Butler
+    Henderson Barnes Gonzales Fisher Vasquez Simmons Romero Jordan Patterson Alexander Hamilton
+    Graham Reynolds Griffin Wallace Moreno West Cole Hayes Bryant Herrera Gibson Ellis Tran Medina
+    Aguilar Stevens Murray Ford Castro Marshall Owens Harrison Fernandez McDonald Woods Washington
+    Kennedy Wells Vargas Henry Chen Freeman Webb Tucker Guzman Burns Crawford Olson Simpson Porter
+    Hunter Gordon Mendez Silva Shaw Snyder Mason Dixon Munoz Hunt Hicks Holmes Palmer Wagner Black
+    Robertson Boyd Rose
+""")
+SYLLABLES = _words(
+    "ac me glo bex ini tech umb rel la hoo li sto ne vel ox ar ka zen dyn amo ter ra"
+)
 SUFFIXES = ["Inc", "LLC", "Ltd", "GmbH", "Group", "Labs", "Systems", "Partners", "Holdings", "Co"]
 STAGES = [
-    ("subscriber", 35), ("lead", 30), ("mql", 10), ("sql", 7), ("opportunity", 5), ("customer", 8),
-    ("evangelist", 2), ("disqualified", 3),
-]  # fmt: skip
+    ("subscriber", 35),
+    ("lead", 30),
+    ("mql", 10),
+    ("sql", 7),
+    ("opportunity", 5),
+    ("customer", 8),
+    ("evangelist", 2),
+    ("disqualified", 3),
+]
 
 
 @dataclass
@@ -445,7 +89,6 @@ class Case:
 
 def build_dataset() -> dict[str, Any]:
     """Bulk-create teams, users, 20k companies and 100k contacts with a realistic spread."""
-    from tandem.accounts.models import Team
     from tandem.accounts.services import create_api_key, create_team, create_user
     from tandem.crm.models import Company, Contact
 
@@ -461,19 +104,30 @@ def build_dataset() -> dict[str, Any]:
         team.save()
         teams.append(team)
         for r in range(REPS_PER_TEAM):
-            reps.append(create_user(username=f"rep{t * REPS_PER_TEAM + r + 1}", password=None,
-                                    role="sales_rep", team=team))  # fmt: skip
+            reps.append(
+                create_user(
+                    username=f"rep{t * REPS_PER_TEAM + r + 1}",
+                    password=None,
+                    role="sales_rep",
+                    team=team,
+                )
+            )
     now = datetime.now(UTC)
     companies = []
     for i in range(COMPANIES):
         stem = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 3)))).capitalize()
         owner = rng.choice(reps) if rng.random() < 0.8 else None
-        companies.append(Company(
-            name=f"{stem} {rng.choice(SUFFIXES)}", domain=f"{stem.lower()}{i}.example", industry="Software",
-            country=rng.choice(["US", "CA", "GB", "DE", "FR"]), owner=owner,
-            team=owner.team if owner else rng.choice([*teams, None]),
-            created_at=now - timedelta(days=rng.randint(0, 1500)),
-        ))  # fmt: skip
+        companies.append(
+            Company(
+                name=f"{stem} {rng.choice(SUFFIXES)}",
+                domain=f"{stem.lower()}{i}.example",
+                industry="Software",
+                country=rng.choice(["US", "CA", "GB", "DE", "FR"]),
+                owner=owner,
+                team=owner.team if owner else rng.choice([*teams, None]),
+                created_at=now - timedelta(days=rng.randint(0, 1500)),
+            )
+        )
     Company.objects.bulk_create(companies, batch_size=5000)
     company_ids = list(Company.objects.values_list("id", flat=True))
     stage_names = [s for s, _ in STAGES]
@@ -487,22 +141,29 @@ def build_dataset() -> dict[str, Any]:
         roll = rng.random()
         owner = rng.choice(reps) if roll < 0.85 else None
         team = owner.team if owner else (rng.choice(teams) if roll < 0.95 else None)
-        contacts.append(Contact(
-            email=f"{first.lower()}.{last.lower()}.{i}@mail{i % 997}.example", first_name=first, last_name=last,
-            company_id=rng.choice(company_ids) if rng.random() < 0.9 else None,
-            lifecycle_stage=rng.choices(stage_names, stage_weights)[0], owner=owner, team=team,
-            original_source="organic_search", subscription_status="subscribed",
-            created_at=now - timedelta(minutes=rng.randint(0, 2_000_000)),
-        ))  # fmt: skip
+        contacts.append(
+            Contact(
+                email=f"{first.lower()}.{last.lower()}.{i}@mail{i % 997}.example",
+                first_name=first,
+                last_name=last,
+                company_id=rng.choice(company_ids) if rng.random() < 0.9 else None,
+                lifecycle_stage=rng.choices(stage_names, stage_weights)[0],
+                owner=owner,
+                team=team,
+                original_source="organic_search",
+                subscription_status="subscribed",
+                created_at=now - timedelta(minutes=rng.randint(0, 2_000_000)),
+            )
+        )
     Contact.objects.bulk_create(contacts, batch_size=5000)
     rep = reps[0]
-    Team.objects.filter(
-        pk=rep.team_id
-    )  # the rep's team: its unassigned contacts are visible to rep
     return {
-        "admin": admin, "admin_key": create_api_key(user=admin)[1], "rep": rep,
-        "rep_key": create_api_key(user=rep)[1], "owner": reps[7].username,
-    }  # fmt: skip
+        "admin": admin,
+        "admin_key": create_api_key(user=admin)[1],
+        "rep": rep,
+        "rep_key": create_api_key(user=rep)[1],
+        "owner": reps[7].username,
+    }
 
 
 def _orm_page(user: Any, params: dict[str, str]) -> Callable[[], object]:
@@ -527,6 +188,12 @@ def _filter(params: dict[str, str]) -> Any:
         lifecycle_stage=params.get("lifecycle_stage", ""),
         owner=params.get("owner", ""),
     )
+
+
+def _count(user: Any, params: dict[str, str]) -> int:
+    from tandem.crm import queries
+
+    return queries.contacts_for(user, _filter(params)).count()
 
 
 def _explain(user: Any, params: dict[str, str]) -> str:
@@ -570,9 +237,15 @@ def main() -> int:
         Case("owner=<username>", *admin, {"limit": "50", "owner": data["owner"]}),
         Case("deep keyset page", *admin, {"limit": "50", "cursor": deep}),
         Case("rep: list", *rep, {"limit": "50"}),
+        Case("rep: q common prefix", *rep, {"limit": "50", "q": "mar"}),
         Case("rep: q rare term", *rep, {"limit": "50", "q": "zyx"}),
+        Case("rep: lifecycle_stage=mql", *rep, {"limit": "50", "lifecycle_stage": "mql"}),
+        Case("rep: owner=<self>", *rep, {"limit": "50", "owner": data["rep"].username}),
         Case("rep: deep keyset page", *rep, {"limit": "50", "cursor": deep}),
     ]
+    for term in ("mar", "zyx"):
+        matches = _count(data["admin"], {"q": term})
+        print(f"q={term!r} matches {matches:,} of {CONTACTS:,} contacts")
     client = Client()
     ok = True
     for case in cases:
@@ -589,9 +262,14 @@ def main() -> int:
         api_ms = sample_ms(call, repeat=REQUESTS)
         orm_ms = sample_ms(_orm_page(case.user, case.params), repeat=REQUESTS)
         passed = report(
-            f"contacts API {case.name}", figure="p95", value=percentile(api_ms, 95), unit="ms", target=TARGET_MS,
-            baseline=percentile(orm_ms, 95), baseline_label="same queryset via the ORM, no HTTP/API layer",
-        )  # fmt: skip
+            f"contacts API {case.name}",
+            figure="p95",
+            value=percentile(api_ms, 95),
+            unit="ms",
+            target=TARGET_MS,
+            baseline=percentile(orm_ms, 95),
+            baseline_label="same queryset via the ORM, no HTTP/API layer",
+        )
         if not passed:
             ok = False
             print("  query plan:\n    " + _explain(case.user, case.params).replace("\n", "\n    "))

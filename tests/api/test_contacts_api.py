@@ -277,6 +277,30 @@ def test_search_by_name_email_and_company(world, api_as):
     assert _emails(api_as("rep3").get("/contacts", q="acme")) == []
 
 
+def test_company_prefix_search_is_the_same_inline_or_as_subquery(world, api_as, monkeypatch):
+    """Given a word matching more companies than are inlined, then the search finds the same."""
+    from tandem.crm import queries
+
+    admin = api_as("admin")
+    inline = _emails(admin.get("/contacts", q="glob"))
+    monkeypatch.setattr(queries, "COMPANY_IDS_INLINE", 0)
+    assert _emails(admin.get("/contacts", q="glob")) == inline == ["cy@globex.com"]
+    assert _emails(admin.get("/contacts", q="nothing")) == []
+
+
+def test_search_indexes_exist(db):
+    """Then the vendor-specific prefix indexes behind ?q= were created by the migration."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        contact = connection.introspection.get_constraints(cursor, "crm_contact")
+        company = connection.introspection.get_constraints(cursor, "crm_company")
+    assert {"contact_first_name_ci", "contact_last_name_ci", "contact_team_unassigned_id"} <= set(
+        contact
+    )
+    assert "company_name_ci" in company
+
+
 # --- keyset pagination -----------------------------------------------------------------------------
 
 
@@ -340,11 +364,66 @@ def test_every_malformed_cursor_is_400(world, api_as):
         forge({"after": -1}),
         forge({"after": "3"}),
         forge(7),
+        forge({"after": 10**30}),  # past any 64-bit key: never returned by this API
     ]:
         response = api.get("/contacts", cursor=cursor)
         assert response.status_code == 400, cursor
         assert response.json() == {"detail": "cursor is not a cursor this API returned"}
-    # An id past any 64-bit column is simply past the end, on SQLite and PostgreSQL alike.
-    beyond = api.get("/contacts", cursor=forge({"after": 10**30}))
-    assert beyond.status_code == 200
-    assert beyond.json() == {"items": [], "next_cursor": None}
+
+
+def test_nul_characters_are_400_not_500(world, api_as):
+    """Given NUL bytes (which PostgreSQL text cannot hold) in filters or fields, then 400 naming them."""
+    api = api_as("admin")
+    for params, field in [
+        ({"q": "a\x00"}, "q"),
+        ({"email": "\x00"}, "email"),
+        ({"owner": "r\x00"}, "owner"),
+    ]:
+        response = api.get("/contacts", **params)
+        assert response.status_code == 400, params
+        assert response.json() == {"detail": f"{field} contains a NUL character"}
+    assert api.get("/companies", industry="\x00").json() == {
+        "detail": "industry contains a NUL character"
+    }
+    owner = api.patch(f"/contacts/{world.rep1_contact.pk}", {"owner": "rep1\x00"})
+    assert owner.json() == {"detail": "owner contains a NUL character"}
+    custom = api.post("/contacts", {"email": "n@ul.org", "custom_fields": {"k": ["a\x00"]}})
+    assert custom.status_code == 400
+    assert custom.json() == {"detail": "custom_fields contains a NUL character"}
+
+
+def test_timeline_pages_follow_occurred_at_even_when_backdated(world, api_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tandem.crm.services import record_event
+
+    contact = world.rep1_contact
+    now = timezone.now()
+    # Recorded later but happened earlier: an imported call from last year.
+    for i, days_ago in enumerate([1, 400, 3, 200, 2]):
+        record_event(
+            type="note",
+            idempotency_key=f"t{i}",
+            contact=contact,
+            occurred_at=now - timedelta(days=days_ago),
+        )
+    api = api_as("rep1")
+    seen, cursor = [], None
+    while True:
+        page = api.get(
+            f"/contacts/{contact.pk}/timeline", limit=2, **({"cursor": cursor} if cursor else {})
+        ).json()
+        seen += [(e["occurred_at"], e["id"]) for e in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(seen, reverse=True)
+    assert len(seen) == len({s[1] for s in seen}) == contact.events.count()
+
+
+def test_huge_ids_are_422_not_500(world, api_as):
+    api = api_as("admin")
+    assert api.get(f"/contacts/{2**70}").status_code == 422
+    assert api.get("/contacts", company_id=2**70).status_code == 422

@@ -49,8 +49,15 @@ def test_safe_cell_neutralises_formulas(value: object, expected: str) -> None:
 
 def test_export_writes_every_column_and_neutralises_cells(world: Any) -> None:
     Contact.objects.update(created_at=WHEN, last_activity_at=None)
-    ContactFactory(email="x@evil.com", first_name="=HYPERLINK(\"http://x\")", last_name=" -2+3",
-                   title="@cmd", phone="+1 555", created_at=WHEN, lead_status="new")
+    ContactFactory(
+        email="x@evil.com",
+        first_name='=HYPERLINK("http://x")',
+        last_name=" -2+3",
+        title="@cmd",
+        phone="+1 555",
+        created_at=WHEN,
+        lead_status="new",
+    )
     out = io.StringIO()
 
     count = export_contacts(user=world.admin, out=out)
@@ -60,11 +67,24 @@ def test_export_writes_every_column_and_neutralises_cells(world: Any) -> None:
     assert rows[0] == list(CONTACT_COLUMNS)
     ann = world.rep1_contact
     assert rows[1] == [
-        str(ann.pk), "ann@acme.com", "Ann", "Archer", "", "", "Acme Corp", "acme.com", "lead", "",
-        "rep1", "other", "not_subscribed", "2024-05-06T07:08:09+00:00", "",
+        str(ann.pk),
+        "ann@acme.com",
+        "Ann",
+        "Archer",
+        "",
+        "",
+        "Acme Corp",
+        "acme.com",
+        "lead",
+        "",
+        "rep1",
+        "other",
+        "not_subscribed",
+        "2024-05-06T07:08:09+00:00",
+        "",
     ]
     evil = rows[-1]
-    assert evil[1:6] == ["x@evil.com", "'=HYPERLINK(\"http://x\")", "' -2+3", "'@cmd", "'+1 555"]
+    assert evil[1:6] == ["x@evil.com", '\'=HYPERLINK("http://x")', "' -2+3", "'@cmd", "'+1 555"]
     assert evil[6:11] == ["", "", "lead", "new", ""]
 
 
@@ -100,7 +120,8 @@ def test_cli_exports_everything_with_filters(world: Any, tmp_path: Path) -> None
     assert [r[1] for r in rows_of(path.read_text(encoding="utf-8-sig"))[1:]] == ["cy@globex.com"]
     call_command("export_data", "contacts", str(path), "--owner", "none", stdout=out)
     assert [r[1] for r in rows_of(path.read_text(encoding="utf-8-sig"))[1:]] == [
-        "dee@initech.com", "eve@hooli.com",
+        "dee@initech.com",
+        "eve@hooli.com",
     ]
 
 
@@ -108,6 +129,8 @@ def test_cli_export_refuses_bad_input(world: Any, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match=r"^no active user named 'ghost'$"):
         call_command("export_data", "contacts", str(tmp_path / "x.csv"), "--owner", "ghost")
     with pytest.raises(CommandError, match=r"^lifecycle_stage 'nirvana' is not one of"):
-        call_command("export_data", "contacts", str(tmp_path / "x.csv"), "--lifecycle-stage", "nirvana")
+        call_command(
+            "export_data", "contacts", str(tmp_path / "x.csv"), "--lifecycle-stage", "nirvana"
+        )
     with pytest.raises(CommandError, match=r"^folder not found"):
         call_command("export_data", "contacts", str(tmp_path / "nope" / "x.csv"))

@@ -31,16 +31,38 @@ def test_hubspot_export_headers_are_recognised(world: Any) -> None:
 
     # then every known header is mapped and the unknown one becomes a custom field
     assert result.mapping == {
-        "First Name": "first_name", "Last Name": "last_name", "Email": "email",
-        "Company Name": "company", "Company Domain Name": "company_domain", "Job Title": "title",
-        "Phone Number": "phone", "Lifecycle Stage": "lifecycle_stage", "Lead Status": "lead_status",
-        "Contact Owner": "owner", "Original Source": "original_source", "Create Date": "created_at",
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Email": "email",
+        "Company Name": "company",
+        "Company Domain Name": "company_domain",
+        "Job Title": "title",
+        "Phone Number": "phone",
+        "Lifecycle Stage": "lifecycle_stage",
+        "Lead Status": "lead_status",
+        "Contact Owner": "owner",
+        "Original Source": "original_source",
+        "Create Date": "created_at",
         "Favourite Colour": "custom:Favourite Colour",
     }
-    assert (result.created, result.updated, result.rejected, result.ignored_columns) == (3, 0, [], [])
+    assert (result.created, result.updated, result.rejected, result.ignored_columns) == (
+        3,
+        0,
+        [],
+        [],
+    )
     jo = Contact.objects.select_related("company", "owner").get(email="jo.smith@initech.com")
-    assert (jo.first_name, jo.last_name, jo.title, jo.phone) == ("Jo", "Smith", "CTO", "+1 555 0100")
-    assert (jo.lifecycle_stage, jo.lead_status, jo.original_source) == ("mql", "in_progress", "paid_search")
+    assert (jo.first_name, jo.last_name, jo.title, jo.phone) == (
+        "Jo",
+        "Smith",
+        "CTO",
+        "+1 555 0100",
+    )
+    assert (jo.lifecycle_stage, jo.lead_status, jo.original_source) == (
+        "mql",
+        "in_progress",
+        "paid_search",
+    )
     assert (jo.owner.username, jo.team_id) == ("rep1", world.east.pk)
     assert (jo.company.name, jo.company.domain) == ("Initech", "initech.com")
     assert jo.custom_fields == {"Favourite Colour": "teal"}
@@ -71,14 +93,22 @@ def test_salesforce_export_headers_owner_by_email_and_sources(world: Any) -> Non
     sam = Contact.objects.get(email="sam@globex.com")
     # "globex" matches the existing "Globex" by name, case-insensitively
     assert sam.company_id == world.globex.pk
-    assert (sam.phone, sam.original_source, sam.lead_status) == ("+44 20 7946 0000", "referral", "open")
+    assert (sam.phone, sam.original_source, sam.lead_status) == (
+        "+44 20 7946 0000",
+        "referral",
+        "open",
+    )
     assert (sam.owner_id, sam.team_id) == (world.rep3.pk, world.west.pk)
     assert sam.created_at == datetime(2024, 3, 15, tzinfo=UTC)
     ria = Contact.objects.get(email="ria@umbrella.io")
     # an unknown source is kept as detail under "other"
     assert (ria.original_source, ria.original_source_detail) == ("other", "Trade Fair Berlin")
     assert ria.lead_status == "in_progress"
-    assert (ria.company.name, ria.company.domain, ria.company.owner_id) == ("Umbrella", None, world.rep3.pk)
+    assert (ria.company.name, ria.company.domain, ria.company.owner_id) == (
+        "Umbrella",
+        None,
+        world.rep3.pk,
+    )
 
 
 def test_utf8_bom_and_crlf_are_accepted(db: Any) -> None:
@@ -105,11 +135,11 @@ def test_latin1_file_fails_clearly_and_imports_nothing(db: Any) -> None:
 def test_bad_rows_are_rejected_with_their_physical_lines(db: Any) -> None:
     csv_text = (
         "Email,First Name,Notes\n"  # line 1
-        "ann@example.com,Ann,\"two\nlines\"\n"  # lines 2-3
+        'ann@example.com,Ann,"two\nlines"\n'  # lines 2-3
         ",NoEmail,x\n"  # line 4
         "bob@,Bob,y\n"  # line 5
         "\n"  # line 6, blank
-        "cy@example.com,Cy,\"a\r\nb\r\nc\"\n"  # lines 7-9
+        'cy@example.com,Cy,"a\r\nb\r\nc"\n'  # lines 7-9
         "dee@example.com,Dee,z,extra\n"  # line 10
         "eve@example.com,Eve\n"  # line 11: a missing trailing cell is an empty cell
     )
@@ -122,7 +152,9 @@ def test_bad_rows_are_rejected_with_their_physical_lines(db: Any) -> None:
     ]
     assert (result.created, result.updated) == (3, 0)
     assert sorted(Contact.objects.values_list("email", flat=True)) == [
-        "ann@example.com", "cy@example.com", "eve@example.com",
+        "ann@example.com",
+        "cy@example.com",
+        "eve@example.com",
     ]
     assert Contact.objects.get(email="ann@example.com").custom_fields == {"Notes": "two\nlines"}
 
@@ -138,9 +170,14 @@ def test_duplicate_in_file_updates_the_earlier_row_and_keeps_filled_fields(db: A
     assert (result.created, result.updated, result.rejected) == (1, 1, [])
     pat = Contact.objects.get()
     assert (pat.email, pat.first_name, pat.title, pat.lifecycle_stage) == (
-        "pat@example.com", "Pat", "Staff Engineer", "mql",
+        "pat@example.com",
+        "Pat",
+        "Staff Engineer",
+        "mql",
     )
-    history = list(LifecycleChange.objects.order_by("id").values_list("from_stage", "to_stage", "rule"))
+    history = list(
+        LifecycleChange.objects.order_by("id").values_list("from_stage", "to_stage", "rule")
+    )
     assert history == [("", "lead", "import"), ("lead", "mql", "import")]
 
 
@@ -162,10 +199,17 @@ def test_existing_contacts_are_updated_forward_only(world: Any) -> None:
     # an old file never resubscribes someone who unsubscribed
     assert ann.subscription_status == "unsubscribed"
     change = LifecycleChange.objects.get(contact=ann)
-    assert (change.from_stage, change.to_stage, change.rule, change.changed_by_id) == ("lead", "sql", "import", None)
+    assert (change.from_stage, change.to_stage, change.rule, change.changed_by_id) == (
+        "lead",
+        "sql",
+        "import",
+        None,
+    )
     event = TimelineEvent.objects.get(contact=ann)
     assert (event.type, event.idempotency_key, event.properties) == (
-        "lifecycle_stage_changed", f"lifecycle:{change.pk}", {"from": "lead", "to": "sql", "reason": ""},
+        "lifecycle_stage_changed",
+        f"lifecycle:{change.pk}",
+        {"from": "lead", "to": "sql", "reason": ""},
     )
     bob = Contact.objects.get(pk=world.rep2_contact.pk)
     assert (bob.first_name, bob.title, bob.lifecycle_stage) == ("Robert", "Head of IT", "lead")
@@ -174,20 +218,34 @@ def test_existing_contacts_are_updated_forward_only(world: Any) -> None:
 
 def test_new_contacts_get_history_and_one_imported_event(world: Any) -> None:
     result = import_contacts(
-        source=src("Email,Lifecycle Stage\nnew@example.com,Marketing Qualified Lead\nold@example.com,\n"),
+        source=src(
+            "Email,Lifecycle Stage\nnew@example.com,Marketing Qualified Lead\nold@example.com,\n"
+        ),
         by=world.marketer,
     )
 
     assert result.created == 2
     new = Contact.objects.get(email="new@example.com")
     change = LifecycleChange.objects.get(contact=new)
-    assert (change.from_stage, change.to_stage, change.rule, change.reason, change.changed_by_id) == (
-        "", "mql", "import", "created", world.marketer.pk,
+    assert (
+        change.from_stage,
+        change.to_stage,
+        change.rule,
+        change.reason,
+        change.changed_by_id,
+    ) == (
+        "",
+        "mql",
+        "import",
+        "created",
+        world.marketer.pk,
     )
     assert change.changed_at == new.created_at
     event = TimelineEvent.objects.get(contact=new)
     assert (event.type, event.idempotency_key, event.actor_id, event.properties) == (
-        "contact_imported", f"import:{new.pk}:created", world.marketer.pk,
+        "contact_imported",
+        f"import:{new.pk}:created",
+        world.marketer.pk,
         {"source": "import", "stage": "mql"},
     )
     old = Contact.objects.get(email="old@example.com")
@@ -232,27 +290,46 @@ def test_ten_megabyte_field_is_a_rejected_row_not_a_crash(db: Any) -> None:
 def test_header_only_and_empty_files_are_refused(db: Any) -> None:
     with pytest.raises(InvalidInput, match=r"^the file has a header row but no data rows$"):
         import_contacts(source=src("Email,First Name\r\n\r\n"))
-    with pytest.raises(InvalidInput, match=r"^the file is empty: the first line must be a header row$"):
+    with pytest.raises(
+        InvalidInput, match=r"^the file is empty: the first line must be a header row$"
+    ):
         import_contacts(source=src(""))
     with pytest.raises(InvalidInput, match=r"^no column holds the email address"):
         import_contacts(source=src("Name,Phone\nAnn,1\n"))
 
 
 def test_mapping_overrides_the_headers(db: Any) -> None:
-    mapping = parse_mapping(["Correo=email", "Empresa = company", "Notas=ignore", "Color=custom:colour"])
-    assert mapping == {"Correo": "email", "Empresa": "company", "Notas": "ignore", "Color": "custom:colour"}
+    mapping = parse_mapping(
+        ["Correo=email", "Empresa = company", "Notas=ignore", "Color=custom:colour"]
+    )
+    assert mapping == {
+        "Correo": "email",
+        "Empresa": "company",
+        "Notas": "ignore",
+        "Color": "custom:colour",
+    }
 
     result = import_contacts(
-        source=src("Correo,Empresa,Notas,Color,Email\nluz@example.com,Pemex,secret,red,ignored@example.com\n"),
+        source=src(
+            "Correo,Empresa,Notas,Color,Email\nluz@example.com,Pemex,secret,red,ignored@example.com\n"
+        ),
         mapping=mapping,
     )
 
-    assert result.mapping == {"Correo": "email", "Empresa": "company", "Color": "custom:colour",
-                              "Email": "email"}
+    assert result.mapping == {
+        "Correo": "email",
+        "Empresa": "company",
+        "Color": "custom:colour",
+        "Email": "email",
+    }
     assert result.ignored_columns == ["Notas"]
     luz = Contact.objects.select_related("company").get()
     # two columns feed email: the first filled one wins
-    assert (luz.email, luz.company.name, luz.custom_fields) == ("luz@example.com", "Pemex", {"colour": "red"})
+    assert (luz.email, luz.company.name, luz.custom_fields) == (
+        "luz@example.com",
+        "Pemex",
+        {"colour": "red"},
+    )
 
 
 def test_bad_mapping_specs_are_refused(db: Any) -> None:
@@ -270,7 +347,7 @@ def test_companies_import_dedupes_by_domain(world: Any) -> None:
     csv_text = (
         "Name,Company Domain Name,Industry,Number of Employees,Annual Revenue,Country/Region,"
         "State/Region,Company Owner,Facebook Fans\n"
-        "Acme Corporation,https://www.acme.com,Manufacturing,\"1,200\",\"$5,000,000.50\",United States,"
+        'Acme Corporation,https://www.acme.com,Manufacturing,"1,200","$5,000,000.50",United States,'
         "NY,,12\n"
         "Initech,initech.com,Software,50,,DE,Bavaria,rep3,7\n"
         "Broken,broken.io,,lots,,,,,\n"
@@ -283,19 +360,40 @@ def test_companies_import_dedupes_by_domain(world: Any) -> None:
     assert result.ignored_columns == ["Facebook Fans"]
     assert result.rejected == [
         RowError(line=4, reason="employees 'lots' is not a whole number"),
-        RowError(line=5, reason="country 'Narnia' is neither a two-letter ISO code nor a known country name"),
+        RowError(
+            line=5,
+            reason="country 'Narnia' is neither a two-letter ISO code nor a known country name",
+        ),
         RowError(line=6, reason="name is required (or a domain)"),
     ]
     acme = Company.objects.get(pk=world.acme.pk)
-    assert (acme.name, acme.industry, acme.employees, acme.annual_revenue, acme.country, acme.region) == (
-        "Acme Corporation", "Manufacturing", 1200, Decimal("5000000.50"), "US", "NY",
+    assert (
+        acme.name,
+        acme.industry,
+        acme.employees,
+        acme.annual_revenue,
+        acme.country,
+        acme.region,
+    ) == (
+        "Acme Corporation",
+        "Manufacturing",
+        1200,
+        Decimal("5000000.50"),
+        "US",
+        "NY",
     )
     assert acme.owner_id == world.rep1.pk  # an empty owner cell leaves the owner alone
     initech = Company.objects.get(domain="initech.com")
     assert (initech.name, initech.country, initech.owner_id, initech.team_id) == (
-        "Initech", "DE", world.rep3.pk, world.west.pk,
+        "Initech",
+        "DE",
+        world.rep3.pk,
+        world.west.pk,
     )
-    assert TimelineEvent.objects.get(company=initech).idempotency_key == f"import:company:{initech.pk}:created"
+    assert (
+        TimelineEvent.objects.get(company=initech).idempotency_key
+        == f"import:company:{initech.pk}:created"
+    )
 
 
 def test_reps_may_not_import_and_progress_reaches_the_end(world: Any) -> None:
@@ -313,7 +411,9 @@ def test_lone_cr_line_endings_keep_line_numbers(db: Any) -> None:
     result = import_contacts(source=src("Email\rok@example.com\rnot-an-email\r"))
 
     assert result.created == 1
-    assert result.rejected == [RowError(line=3, reason="email 'not-an-email' is not a valid address")]
+    assert result.rejected == [
+        RowError(line=3, reason="email 'not-an-email' is not a valid address")
+    ]
 
 
 # --- the CLI -----------------------------------------------------------------------------------
@@ -321,7 +421,9 @@ def test_lone_cr_line_endings_keep_line_numbers(db: Any) -> None:
 
 def test_cli_imports_and_writes_the_error_report(world: Any, tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
-    path.write_text("E-mail,Owner\nmo@example.com,rep2\nbad,rep2\nno@example.com,ghost\n", encoding="utf-8")
+    path.write_text(
+        "E-mail,Owner\nmo@example.com,rep2\nbad,rep2\nno@example.com,ghost\n", encoding="utf-8"
+    )
     errors = tmp_path / "errors.csv"
     out = io.StringIO()
 
@@ -350,3 +452,26 @@ def test_cli_refuses_bad_input_with_one_line(db: Any, tmp_path: Path) -> None:
         call_command("import_data", "contacts", str(ok))
     with pytest.raises(CommandError, match="unknown field 'nope'"):
         call_command("import_data", "companies", str(ok), "--map", "Email=nope")
+
+
+def test_existing_contact_moves_to_a_company_created_by_the_same_chunk(world: Any) -> None:
+    result = import_contacts(source=src("Email,Company,Owner\nann@acme.com,Newco,rep3\n"))
+
+    assert (result.created, result.updated) == (0, 1)
+    ann = Contact.objects.select_related("company").get(pk=world.rep1_contact.pk)
+    assert (ann.company.name, ann.company.owner_id) == ("Newco", world.rep3.pk)
+    # a new owner brings their team along
+    assert (ann.owner_id, ann.team_id) == (world.rep3.pk, world.west.pk)
+
+
+def test_reimporting_the_same_file_changes_nothing_twice(db: Any) -> None:
+    data = "Email,First Name,Lifecycle Stage\nann@example.com,Ann,lead\nbob@example.com,Bob,mql\n"
+    import_contacts(source=src(data))
+    before = Contact.objects.get(email="ann@example.com").updated_at
+
+    again = import_contacts(source=src(data))
+
+    assert (again.created, again.updated, again.rejected) == (0, 2, [])
+    assert Contact.objects.get(email="ann@example.com").updated_at == before
+    assert LifecycleChange.objects.count() == 2
+    assert TimelineEvent.objects.count() == 2

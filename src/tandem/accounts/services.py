@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,8 +29,8 @@ def create_team(*, name: str, kind: str, manager: User | None = None) -> Team:
 
 @transaction.atomic
 def add_territory(
-    *, team: Team, name: str, regions: list[str] = (), countries: list[str] = ()
-) -> Territory:  # type: ignore[assignment]
+    *, team: Team, name: str, regions: Sequence[str] = (), countries: Sequence[str] = ()
+) -> Territory:
     """Give a sales team a territory."""
     return Territory.objects.create(
         team=team, name=name, regions=list(regions), countries=[c.upper() for c in countries]

@@ -16,7 +16,7 @@ from tandem.accounts.queries import current_user
 from tandem.crm import queries, services
 from tandem.crm.models import Activity, Company, Contact, LifecycleStage
 from tandem.errors import Forbidden, InvalidInput
-from tandem.pagination import keyset_page
+from tandem.pagination import RecordId, keyset_page
 
 contacts_router = Router(tags=["contacts"])
 companies_router = Router(tags=["companies"])
@@ -52,7 +52,7 @@ class ContactIn(Schema):
     last_name: str = ""
     title: str = ""
     phone: str = ""
-    company_id: int | None = None
+    company_id: RecordId | None = None
     lifecycle_stage: str = LifecycleStage.SUBSCRIBER
     lead_status: str = ""
     owner: str | None = Field(None, description="username; defaults to the caller for sales reps")
@@ -67,7 +67,7 @@ class ContactPatch(Schema):
     last_name: str | None = None
     title: str | None = None
     phone: str | None = None
-    company_id: int | None = None
+    company_id: RecordId | None = None
     lifecycle_stage: str | None = None
     reason: str = Field("", description="why; required for a backward lifecycle move")
     lead_status: str | None = None
@@ -193,7 +193,7 @@ class ContactFilterParams(PageParams):
     lifecycle_stage: str = ""
     owner: str = Field("", description="a username, or 'none' for unassigned")
     q: str = Field("", description="prefix search over names, email and company")
-    company_id: int | None = None
+    company_id: RecordId | None = None
 
 
 class CompanyFilterParams(PageParams):
@@ -203,13 +203,15 @@ class CompanyFilterParams(PageParams):
 
 
 class MergeIn(Schema):
-    duplicate_id: int
+    duplicate_id: RecordId
 
 
 def _owner(request: HttpRequest, username: str | None) -> User | None:
     """Resolve an owner username the caller may assign, or refuse."""
     if username is None or username == "":
         return None
+    if "\x00" in username:
+        raise InvalidInput("owner contains a NUL character", field="owner")
     user = User.objects.filter(username=username, is_active=True).select_related("team").first()
     if user is None:
         raise InvalidInput(f"owner {username[:60]!r} is not an active user", field="owner")
@@ -218,7 +220,7 @@ def _owner(request: HttpRequest, username: str | None) -> User | None:
     return user
 
 
-def _company(request: HttpRequest, company_id: int | None) -> Company | None:
+def _company(request: HttpRequest, company_id: RecordId | None) -> Company | None:
     if company_id is None:
         return None
     company = permissions.visible(request.user, Company.objects.all()).filter(pk=company_id).first()
@@ -227,13 +229,13 @@ def _company(request: HttpRequest, company_id: int | None) -> Company | None:
     return company
 
 
-def _visible_contact(request: HttpRequest, contact_id: int) -> Contact:
+def _visible_contact(request: HttpRequest, contact_id: RecordId) -> Contact:
     return get_object_or_404(
         permissions.visible(request.user, Contact.objects.select_related("owner")), pk=contact_id
     )
 
 
-def _editable_contact(request: HttpRequest, contact_id: int) -> Contact:
+def _editable_contact(request: HttpRequest, contact_id: RecordId) -> Contact:
     contact = _visible_contact(request, contact_id)
     if not permissions.can_edit(request.user, contact):
         raise Forbidden("you may not change this contact")
@@ -279,12 +281,12 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status[Contact]:
 
 
 @contacts_router.get("/{contact_id}", response=ContactOut, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: int) -> Contact:
+def get_contact(request: HttpRequest, contact_id: RecordId) -> Contact:
     return _visible_contact(request, contact_id)
 
 
 @contacts_router.patch("/{contact_id}", response=ContactOut, summary="Update a contact")
-def patch_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Contact:
+def patch_contact(request: HttpRequest, contact_id: RecordId, payload: ContactPatch) -> Contact:
     contact = _editable_contact(request, contact_id)
     changes = payload.dict(exclude_unset=True)
     reason = changes.pop("reason", "")
@@ -303,7 +305,7 @@ def patch_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) 
 @contacts_router.delete(
     "/{contact_id}", response={204: None}, summary="Delete a contact and its timeline"
 )
-def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
+def delete_contact(request: HttpRequest, contact_id: RecordId) -> Status[None]:
     services.delete_contact(
         contact=_editable_contact(request, contact_id), by=current_user(request)
     )
@@ -314,11 +316,15 @@ def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
     "/{contact_id}/timeline", response=TimelinePage, summary="A contact's timeline, newest first"
 )
 def contact_timeline(
-    request: HttpRequest, contact_id: int, params: Query[PageParams]
+    request: HttpRequest, contact_id: RecordId, params: Query[PageParams]
 ) -> dict[str, Any]:
     contact = _visible_contact(request, contact_id)
     page = keyset_page(
-        queries.timeline_of(contact), limit=params.limit, cursor=params.cursor, descending=True
+        queries.timeline_of(contact),
+        limit=params.limit,
+        cursor=params.cursor,
+        descending=True,
+        time_field="occurred_at",
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -327,11 +333,15 @@ def contact_timeline(
     "/{contact_id}/activities", response=ActivityPage, summary="A contact's activities"
 )
 def contact_activities(
-    request: HttpRequest, contact_id: int, params: Query[PageParams]
+    request: HttpRequest, contact_id: RecordId, params: Query[PageParams]
 ) -> dict[str, Any]:
     contact = _visible_contact(request, contact_id)
     page = keyset_page(
-        queries.activities_of(contact), limit=params.limit, cursor=params.cursor, descending=True
+        queries.activities_of(contact),
+        limit=params.limit,
+        cursor=params.cursor,
+        descending=True,
+        time_field="occurred_at",
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -340,7 +350,7 @@ def contact_activities(
     "/{contact_id}/activities", response={201: ActivityOut}, summary="Log an activity"
 )
 def log_contact_activity(
-    request: HttpRequest, contact_id: int, payload: ActivityIn
+    request: HttpRequest, contact_id: RecordId, payload: ActivityIn
 ) -> Status[Activity]:
     contact = _editable_contact(request, contact_id)
     activity = services.log_activity(**payload.dict(), contact=contact, by=current_user(request))
@@ -350,7 +360,7 @@ def log_contact_activity(
 @contacts_router.post(
     "/{contact_id}/merge", response=ContactOut, summary="Merge another contact into this one"
 )
-def merge_contact(request: HttpRequest, contact_id: int, payload: MergeIn) -> Contact:
+def merge_contact(request: HttpRequest, contact_id: RecordId, payload: MergeIn) -> Contact:
     primary = _editable_contact(request, contact_id)
     duplicate = _editable_contact(request, payload.duplicate_id)
     if not permissions.can_merge(request.user):
@@ -359,13 +369,13 @@ def merge_contact(request: HttpRequest, contact_id: int, payload: MergeIn) -> Co
     return Contact.objects.select_related("owner").get(pk=merged.pk)
 
 
-def _visible_company(request: HttpRequest, company_id: int) -> Company:
+def _visible_company(request: HttpRequest, company_id: RecordId) -> Company:
     return get_object_or_404(
         permissions.visible(request.user, Company.objects.select_related("owner")), pk=company_id
     )
 
 
-def _editable_company(request: HttpRequest, company_id: int) -> Company:
+def _editable_company(request: HttpRequest, company_id: RecordId) -> Company:
     company = _visible_company(request, company_id)
     if not permissions.can_edit(request.user, company):
         raise Forbidden("you may not change this company")
@@ -396,12 +406,12 @@ def create_company(request: HttpRequest, payload: CompanyIn) -> Status[Company]:
 
 
 @companies_router.get("/{company_id}", response=CompanyOut, summary="Get a company")
-def get_company(request: HttpRequest, company_id: int) -> Company:
+def get_company(request: HttpRequest, company_id: RecordId) -> Company:
     return _visible_company(request, company_id)
 
 
 @companies_router.patch("/{company_id}", response=CompanyOut, summary="Update a company")
-def patch_company(request: HttpRequest, company_id: int, payload: CompanyPatch) -> Company:
+def patch_company(request: HttpRequest, company_id: RecordId, payload: CompanyPatch) -> Company:
     company = _editable_company(request, company_id)
     changes = payload.dict(exclude_unset=True)
     if "owner" in changes:
@@ -411,7 +421,7 @@ def patch_company(request: HttpRequest, company_id: int, payload: CompanyPatch) 
 
 
 @companies_router.delete("/{company_id}", response={204: None}, summary="Delete a company")
-def delete_company(request: HttpRequest, company_id: int) -> Status[None]:
+def delete_company(request: HttpRequest, company_id: RecordId) -> Status[None]:
     services.delete_company(
         company=_editable_company(request, company_id), by=current_user(request)
     )
@@ -422,7 +432,7 @@ def delete_company(request: HttpRequest, company_id: int) -> Status[None]:
     "/{company_id}/timeline", response=TimelinePage, summary="A company's timeline, newest first"
 )
 def company_timeline(
-    request: HttpRequest, company_id: int, params: Query[PageParams]
+    request: HttpRequest, company_id: RecordId, params: Query[PageParams]
 ) -> dict[str, Any]:
     company = _visible_company(request, company_id)
     page = keyset_page(
@@ -430,12 +440,13 @@ def company_timeline(
         limit=params.limit,
         cursor=params.cursor,
         descending=True,
+        time_field="occurred_at",
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @activities_router.post("/{activity_id}/complete", response=ActivityOut, summary="Mark a task done")
-def complete_activity(request: HttpRequest, activity_id: int) -> Activity:
+def complete_activity(request: HttpRequest, activity_id: RecordId) -> Activity:
     activity = get_object_or_404(
         permissions.visible(request.user, Activity.objects.all()), pk=activity_id
     )

@@ -58,6 +58,7 @@ def export_contacts(*, user: User, out: TextIO, flt: ContactFilter = _EVERYTHING
     writer.writerow(CONTACT_COLUMNS)
     count = 0
     for c in rows:
+        company, owner = c.company, c.owner
         writer.writerow(
             [
                 safe_cell(v)
@@ -68,11 +69,11 @@ def export_contacts(*, user: User, out: TextIO, flt: ContactFilter = _EVERYTHING
                     c.last_name,
                     c.title,
                     c.phone,
-                    c.company.name if c.company_id else "",
-                    (c.company.domain or "") if c.company_id else "",
+                    company.name if company else "",
+                    (company.domain or "") if company else "",
                     c.lifecycle_stage,
                     c.lead_status,
-                    c.owner.username if c.owner_id else "",
+                    owner.username if owner else "",
                     c.original_source,
                     c.subscription_status,
                     c.created_at,

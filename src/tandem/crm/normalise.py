@@ -11,6 +11,8 @@ from django.core.validators import validate_email
 
 from tandem.errors import InvalidInput
 
+# The largest head count a company row holds (a 32-bit column on PostgreSQL).
+MAX_EMPLOYEES = 2_147_483_647
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 

@@ -57,8 +57,31 @@ def order_key(sort: str, allowed: dict[str, str]) -> list[str]:
     return [f"-{column}" if descending else column, tie] if column != "id" else [tie]
 
 
+# Up to this many companies matching a search word are inlined as a list of ids.
+COMPANY_IDS_INLINE = 1000
+
+
+def _company_name_prefix(word: str) -> Q:
+    """Contacts whose company's name starts with word, without joining companies per row."""
+    # A join made every scanned contact look up its company. A short literal id list lets each
+    # branch of the search OR use its own index, with row estimates the planner can trust; a
+    # word matching very many companies is common, so a subquery (and a scan in id order that
+    # stops early) is the better plan there.
+    companies = Company.objects.filter(name__istartswith=word).values_list("id", flat=True)
+    ids = list(companies[: COMPANY_IDS_INLINE + 1])
+    return Q(company_id__in=companies if len(ids) > COMPANY_IDS_INLINE else ids)
+
+
+def _refuse_nul(**values: str) -> None:
+    """PostgreSQL cannot compare text holding NUL bytes: such a filter is bad input, not a crash."""
+    for field, value in values.items():
+        if "\x00" in value:
+            raise InvalidInput(f"{field} contains a NUL character", field=field)
+
+
 def contacts_for(user: Any, flt: ContactFilter = ContactFilter()) -> QuerySet[Contact]:
     """Contacts the user may see, narrowed by the filter."""
+    _refuse_nul(q=flt.q, email=flt.email, lifecycle_stage=flt.lifecycle_stage, owner=flt.owner)
     qs = permissions.visible(user, Contact.objects.all())
     if flt.email:
         qs = qs.filter(email=flt.email.strip().lower())
@@ -84,9 +107,7 @@ def contacts_for(user: Any, flt: ContactFilter = ContactFilter()) -> QuerySet[Co
                     Q(first_name__istartswith=word)
                     | Q(last_name__istartswith=word)
                     | Q(email__startswith=word.lower())
-                    # A subquery, not a join: the join cost every scanned row a company
-                    # lookup, and the subquery lets each branch use its prefix index.
-                    | Q(company_id__in=Company.objects.filter(name__istartswith=word).values("id"))
+                    | _company_name_prefix(word)
                 )
             qs = qs.filter(cond)
     return qs
@@ -96,6 +117,7 @@ def companies_for(
     user: Any, *, q: str = "", country: str = "", industry: str = ""
 ) -> QuerySet[Company]:
     """Companies the user may see, narrowed by search and filters."""
+    _refuse_nul(q=q, country=country, industry=industry)
     qs = permissions.visible(user, Company.objects.all())
     if q.strip():
         term = q.strip()[:100]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from tandem.crm.models import (
     TimelineEvent,
 )
 from tandem.crm.normalise import (
+    MAX_EMPLOYEES,
     clean_choice,
     clean_country,
     clean_currency,
@@ -103,6 +105,9 @@ def clean_contact_values(values: dict[str, Any]) -> dict[str, Any]:
         elif field == "custom_fields":
             if not isinstance(value, dict):
                 raise InvalidInput("custom_fields must be an object", field=field)
+            # PostgreSQL's jsonb refuses NUL characters; say so instead of failing the write.
+            if "\\u0000" in json.dumps(value, default=str):
+                raise InvalidInput("custom_fields contains a NUL character", field=field)
             out[field] = value
         else:
             out[field] = value
@@ -183,7 +188,7 @@ def create_company(
         name=clean_text(name, field="name", max_length=255, required=True),
         domain=clean_domain,
         industry=clean_text(industry, field="industry", max_length=120),
-        employees=clean_int(employees, field="employees"),
+        employees=clean_int(employees, field="employees", maximum=MAX_EMPLOYEES),
         annual_revenue=clean_decimal(annual_revenue, field="annual_revenue"),
         currency=clean_currency(currency),
         country=clean_country(country),
@@ -218,7 +223,7 @@ def update_company(*, company: Company, changes: dict[str, Any], by: User | None
                 raise Conflict(f"a company with domain {domain} exists", existing_id=other.pk)
             company.domain = domain
         elif field == "employees":
-            company.employees = clean_int(value, field="employees")
+            company.employees = clean_int(value, field="employees", maximum=MAX_EMPLOYEES)
         elif field == "annual_revenue":
             company.annual_revenue = clean_decimal(value, field="annual_revenue")
         elif field == "currency":
@@ -229,8 +234,8 @@ def update_company(*, company: Company, changes: dict[str, Any], by: User | None
             company.owner = value
             company.team = _team_for(value, company.team)
         else:
-            # industry or region: each checked against its own column's length.
-            max_length = Company._meta.get_field(field).max_length
+            # industry or region, each checked against its own column's length.
+            max_length = {"industry": 120, "region": 60}[field]
             setattr(company, field, clean_text(value, field=field, max_length=max_length))
     changed = [*changes, *(["team"] if "owner" in changes else [])]
     company.save(update_fields=[*changed, "updated_at"])
@@ -422,6 +427,10 @@ def log_activity(
         if call_outcome
         else ""
     )
+    # A logger without a team (admin, a rule) leaves the activity in the record's team, so that
+    # the team which sees the record also sees and completes it.
+    record = contact if contact is not None else company
+    team = by.team if by is not None and by.team_id else getattr(record, "team", None)
     activity = Activity.objects.create(
         kind=kind,
         subject=clean_text(subject, field="subject", max_length=255),
@@ -429,9 +438,7 @@ def log_activity(
         contact=contact,
         company=company or (contact.company if contact else None),
         owner=by,
-        # A logger without a team (admin, a rule) leaves the activity in the record's team, so
-        # that the team which sees the record also sees and completes it.
-        team=by.team if by is not None and by.team_id else (contact or company).team,
+        team=team,
         occurred_at=occurred_at or timezone.now(),
         call_outcome=outcome,
         duration_seconds=clean_int(duration_seconds, field="duration_seconds", maximum=86400),

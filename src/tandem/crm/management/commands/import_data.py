@@ -54,7 +54,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from None
         # Rich needs the raw stream: Django's wrapper adds a newline to every write.
-        console = Console(file=getattr(self.stdout, "_out", self.stdout), highlight=False)
+        stream: Any = getattr(self.stdout, "_out", self.stdout)
+        console = Console(file=stream, highlight=False)
         service = import_contacts if kind == "contacts" else import_companies
         size = path.stat().st_size
         try:
