@@ -21,6 +21,7 @@ CEILINGS = {
     "contact_page": 14,
     "timeline_more": 6,
     "company_page": 13,
+    "imports": 5,
 }
 
 
@@ -126,3 +127,30 @@ def test_contact_and_company_pages_with_long_timelines(
         )
     for page, (small, large) in counts.items():
         assert small == large, f"{page}: {small} queries for 10 rows but {large} for 60"
+
+
+def test_import_page_lists_recent_jobs_at_a_fixed_cost(
+    world, client_as, django_assert_max_num_queries
+):
+    from tandem.crm.models import ImportJob
+
+    client = client_as("marketing")
+    counts = []
+    for n in (2, 8):  # 2 jobs, then 10
+        ImportJob.objects.bulk_create(
+            ImportJob(
+                kind="contacts",
+                file_name=f"f{i}.csv",
+                stored_path="x",
+                size_bytes=10,
+                created_by=world.marketer,
+                status="done",
+            )
+            for i in range(n)
+        )
+        counts.append(
+            measure(
+                lambda: client.get("/import/"), CEILINGS["imports"], django_assert_max_num_queries
+            )
+        )
+    assert counts[0] == counts[1]

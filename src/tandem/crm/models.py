@@ -284,3 +284,51 @@ class ContactMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_email} → contact {self.primary_id}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """An uploaded CSV imported in the background, with its progress and its report."""
+
+    kind = models.CharField(
+        max_length=20, choices=[("contacts", "Contacts"), ("companies", "Companies")]
+    )
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    file_name = models.CharField(max_length=255, help_text="The upload's name as the user sent it")
+    stored_path = models.CharField(max_length=255, help_text="Where the upload waits in storage")
+    size_bytes = models.BigIntegerField()
+    bytes_read = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    # The first rejected rows as [line, reason] pairs; the count above holds them all.
+    rejected = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+    ignored_columns = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="importjob_by_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.file_name} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        return min(99, int(100 * self.bytes_read / self.size_bytes)) if self.size_bytes else 0

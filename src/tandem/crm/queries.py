@@ -8,7 +8,14 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from tandem.accounts import permissions
-from tandem.crm.models import Activity, Company, Contact, LifecycleChange, TimelineEvent
+from tandem.crm.models import (
+    Activity,
+    Company,
+    Contact,
+    ImportJob,
+    LifecycleChange,
+    TimelineEvent,
+)
 from tandem.errors import InvalidInput
 
 # Sort keys users may ask for, mapped to real columns: nothing else reaches order_by().
@@ -163,3 +170,9 @@ def activities_of(contact: Contact) -> QuerySet[Activity]:
         .select_related("owner")
         .order_by("-occurred_at", "-id")
     )
+
+
+def import_jobs_for(user: Any) -> QuerySet[ImportJob]:
+    """Import jobs the user may follow: their own, or everyone's for an admin; newest first."""
+    qs = ImportJob.objects.select_related("created_by").order_by("-created_at", "-id")
+    return qs if user.is_admin_role else qs.filter(created_by=user)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import secrets
+import time
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +26,8 @@ from tandem.crm.models import (
     Company,
     Contact,
     ContactMerge,
+    ImportJob,
+    ImportStatus,
     LeadStatus,
     LifecycleChange,
     LifecycleStage,
@@ -40,7 +47,9 @@ from tandem.crm.normalise import (
     normalise_email,
     parse_stage,
 )
-from tandem.errors import Conflict, InvalidInput
+from tandem.errors import Conflict, DomainError, InvalidInput
+
+log = logging.getLogger(__name__)
 
 CONTACT_TEXT_FIELDS = {"first_name": 120, "last_name": 120, "title": 160, "phone": 40}
 CONTACT_EDITABLE = {
@@ -573,3 +582,78 @@ def touch_activity(*, contact_ids: list[int], at: datetime) -> int:
         .filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at))
         .update(last_activity_at=at)
     )
+
+
+# ---------------------------------------------------------------- background imports
+
+IMPORT_REJECTED_KEPT = 500
+
+
+def start_import(*, kind: str, upload: Any, by: User) -> ImportJob:
+    """Store an uploaded CSV and queue its import; the job reports progress and the result."""
+    if kind not in ("contacts", "companies"):
+        raise InvalidInput(f"kind must be contacts or companies, not {kind!r}", field="kind")
+    # Storage, not a temp file: with several machines the worker that runs the job is elsewhere.
+    stored = default_storage.save(f"imports/{secrets.token_hex(16)}.csv", upload)
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            kind=kind,
+            file_name=clean_text(upload.name, field="file", max_length=255) or "upload.csv",
+            stored_path=stored,
+            size_bytes=upload.size,
+            created_by=by,
+        )
+        transaction.on_commit(partial(_enqueue_import, job.pk))
+    return job
+
+
+def _enqueue_import(job_id: int) -> None:
+    from tandem.crm.tasks import run_import  # tasks import services: resolve at call time
+
+    run_import(job_id)
+
+
+def run_import_job(*, job_id: int) -> ImportJob | None:
+    """Run a queued import once (a redelivered job finds it taken and does nothing)."""
+    from tandem.crm import imports  # the importer builds on this module's helpers
+
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    last_saved = [0.0]
+
+    def progress(bytes_read: int) -> None:
+        # At most one progress write a second: the import itself is what must be fast.
+        now = time.monotonic()
+        if now - last_saved[0] >= 1.0:
+            last_saved[0] = now
+            ImportJob.objects.filter(pk=job_id).update(bytes_read=bytes_read)
+
+    run = imports.import_contacts if job.kind == "contacts" else imports.import_companies
+    try:
+        with default_storage.open(job.stored_path, "rb") as source:
+            result = run(
+                source=source, by=job.created_by, progress=progress, total_bytes=job.size_bytes
+            )
+    except DomainError as error:
+        job.status, job.error = ImportStatus.FAILED, str(error)
+    except Exception as error:  # a job must always end in a state the user can see
+        log.exception("import job %s failed", job_id)
+        job.status, job.error = (
+            ImportStatus.FAILED,
+            f"the import stopped unexpectedly ({type(error).__name__})",
+        )
+    else:
+        job.status = ImportStatus.DONE
+        job.created, job.updated = result.created, result.updated
+        job.rejected_count = len(result.rejected)
+        job.rejected = [[r.line, r.reason] for r in result.rejected[:IMPORT_REJECTED_KEPT]]
+        job.mapping, job.ignored_columns = result.mapping, result.ignored_columns
+        job.bytes_read = job.size_bytes
+    job.finished_at = timezone.now()
+    job.save()
+    default_storage.delete(job.stored_path)
+    return job

@@ -18,4 +18,5 @@ urlpatterns = [
     path("companies/<int:pk>/timeline/", views.company_timeline, name="company_timeline"),
     path("companies/<int:pk>/edit/", views.company_edit, name="company_edit"),
     path("import/", views.import_page, name="import"),
+    path("import/<int:pk>/", views.import_job, name="import-job"),
 ]

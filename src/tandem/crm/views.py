@@ -44,7 +44,6 @@ TIMELINE_PAGE = 50
 MAX_TIMELINE_OFFSET = 100_000
 # Filter drop-downs stay small; a longer list is reached through search instead.
 MAX_CHOICES = 300
-MAX_REJECTED_SHOWN = 500
 
 STAGE_LABELS = dict(LifecycleStage.choices)
 OUTCOME_LABELS = dict(CallOutcome.choices)
@@ -728,40 +727,42 @@ def _check_upload(upload: Any) -> None:
         )
 
 
-def _run_import(kind: str, upload: Any, user: Any) -> Any:
-    _check_upload(upload)
-    with tempfile.TemporaryFile() as source:
-        for chunk in upload.chunks():
-            source.write(chunk)
-        source.seek(0)
-        run = imports.import_contacts if kind == "contacts" else imports.import_companies
-        return run(source=source, mapping=None, by=user)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request: AuthedRequest) -> HttpResponse:
-    """Upload a CSV of contacts or companies and see what was created, updated and rejected."""
+    """Upload a CSV of contacts or companies; the import runs as a job with a live report."""
     if not permissions.can_import(request.user):
         raise PermissionDenied("only admins and marketing may import")
     form = forms.ImportForm(request.POST or None, request.FILES or None)
-    result, status = None, 200
+    status = 200
     if request.method == "POST":
         status = 422
         if form.is_valid():
             try:
-                result = _run_import(
-                    form.cleaned_data["kind"], form.cleaned_data["file"], request.user
+                _check_upload(form.cleaned_data["file"])
+                job = services.start_import(
+                    kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user
                 )
-                status = 200
+                return redirect("web:import-job", pk=job.pk)
             except DomainError as error:
                 forms.add_domain_error(form, error)
                 status = _status(error)
     context = {
         "form": form,
-        "result": result,
-        "rejected": result.rejected[:MAX_REJECTED_SHOWN] if result else [],
+        "jobs": queries.import_jobs_for(request.user)[:10],
         "max_mb": settings.TANDEM_IMPORT_MAX_BYTES // 1_048_576,
-        "max_rejected": MAX_REJECTED_SHOWN,
     }
     return render(request, "crm/import.html", context, status=status)
+
+
+@login_required
+@require_GET
+def import_job(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One import's progress and report; htmx polls the partial until the job ends."""
+    if not permissions.can_import(request.user):
+        raise PermissionDenied("only admins and marketing may import")
+    job = get_object_or_404(queries.import_jobs_for(request.user), pk=pk)
+    context = {"job": job, "rejected_kept": services.IMPORT_REJECTED_KEPT}
+    return render_page(
+        request, page="crm/import_job.html", partial="crm/_import_report.html", context=context
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import autodiscover_modules
 from huey import RedisHuey
 
 
@@ -38,5 +39,6 @@ class Command(BaseCommand):
         # Embedded mode: the consumer owns the main thread (it handles signals), the server a thread.
         threading.Thread(target=server.run, name="web", daemon=True).start()
         self.stdout.write("In-process job consumer started (embedded SQLite queue).")
+        autodiscover_modules("tasks")  # register every app's tasks before consuming
         consumer = settings.HUEY.create_consumer(workers=2, worker_type="thread", periodic=True)
         consumer.run()

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import autodiscover_modules
 
 
 class Command(BaseCommand):
@@ -22,4 +23,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Job consumer on {settings.QUEUE_URL_DESCRIPTION} with {workers} workers"
         )
+        autodiscover_modules("tasks")  # register every app's tasks before consuming
         settings.HUEY.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
