@@ -381,3 +381,14 @@ def test_complete_task_is_idempotent(world):
     note = services.log_activity(kind="note", by=world.rep1, contact=world.rep1_contact)
     with pytest.raises(InvalidInput, match=r"^only tasks can be completed$"):
         services.complete_task(activity=note)
+
+
+def test_timeline_events_cannot_be_edited_once_written(world):
+    from tandem.crm.services import record_event
+
+    event, _ = record_event(type="note", idempotency_key="append-only", contact=world.rep1_contact)
+    event.properties = {"tampered": True}
+    with pytest.raises(ValueError, match="append-only"):
+        event.save()
+    event.refresh_from_db()
+    assert event.properties == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -212,6 +214,12 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: an event, once written, is history (a merge re-parents rows in bulk)."""
+        if not self._state.adding:
+            raise ValueError("timeline events are append-only")
+        super().save(*args, **kwargs)
 
 
 class ActivityKind(models.TextChoices):
