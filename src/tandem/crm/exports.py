@@ -7,25 +7,15 @@ from datetime import datetime
 from typing import TextIO
 
 from tandem.accounts.models import User
+from tandem.crm.importing.mapping import CONTACT_FIELDS
 from tandem.crm.queries import ContactFilter, contacts_for
 
 EXPORT_CHUNK = 2000
+# The importer's field names, so an exported file's header is recognised on import; the
+# importer's alternative inputs (a full name, a source detail) are not exported.
 CONTACT_COLUMNS = (
     "id",
-    "email",
-    "first_name",
-    "last_name",
-    "title",
-    "phone",
-    "company",
-    "company_domain",
-    "lifecycle_stage",
-    "lead_status",
-    "owner",
-    "original_source",
-    "subscription_status",
-    "created_at",
-    "last_activity_at",
+    *(f for f in CONTACT_FIELDS if f not in {"full_name", "original_source_detail"}),
 )
 # Excel, LibreOffice and Google Sheets run a cell starting with these as a formula (OWASP CSV
 # injection); tab and CR are included because some of them strip those first.

@@ -8,7 +8,7 @@ import secrets
 import time
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -636,7 +636,10 @@ def run_import_job(*, job_id: int) -> ImportJob | None:
     try:
         with default_storage.open(job.stored_path, "rb") as source:
             result = run(
-                source=source, by=job.created_by, progress=progress, total_bytes=job.size_bytes
+                source=cast(BinaryIO, source),
+                by=job.created_by,
+                progress=progress,
+                total_bytes=job.size_bytes,
             )
     except DomainError as error:
         job.status, job.error = ImportStatus.FAILED, str(error)

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tandem.accounts import permissions
 from tandem.accounts.models import User
-from tandem.crm import exports, forms, imports, queries, services
+from tandem.crm import exports, forms, queries, services
 from tandem.crm.models import CallOutcome, Company, Contact, LifecycleStage, Source, TimelineEvent
 from tandem.crm.normalise import normalise_domain, normalise_email
 from tandem.errors import DomainError, Forbidden, InvalidInput
@@ -741,7 +741,9 @@ def import_page(request: AuthedRequest) -> HttpResponse:
             try:
                 _check_upload(form.cleaned_data["file"])
                 job = services.start_import(
-                    kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    by=request.user,
                 )
                 return redirect("web:import-job", pk=job.pk)
             except DomainError as error:
