@@ -522,3 +522,43 @@ def test_revoke_own_key_only(world, client_as):
     assert client.post(f"/settings/api-keys/{mine.pk}/revoke/").status_code == 302
     assert ApiKey.objects.get(pk=mine.pk).revoked_at is not None
     assert ApiKey.objects.get(pk=theirs.pk).revoked_at is None
+
+
+# ---------------------------------------------------------------- tasks
+
+
+def test_an_open_task_is_marked_done_from_the_contact_page(world, client_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tandem.crm import services
+
+    task = services.log_activity(
+        kind="task",
+        by=world.rep1,
+        contact=world.rep1_contact,
+        subject="Send pricing",
+        due_at=timezone.now() + timedelta(days=2),
+    )
+    url = f"/contacts/{world.rep1_contact.pk}/tasks/{task.pk}/done/"
+    page = client_as("rep1").get(f"/contacts/{world.rep1_contact.pk}/")
+    assert url in page.content.decode()
+    # Another team's rep cannot see the contact at all.
+    assert client_as("rep3").post(url).status_code == 404
+    assert client_as("marketing").post(url, **htmx()).status_code == 200
+    task.refresh_from_db()
+    assert task.done_at is not None
+    body = client_as("rep1").post(url, **htmx()).content.decode()  # done twice: still done once
+    assert "Task done." in body and url not in body
+    assert world.rep1_contact.events.filter(type="task_completed").count() == 1
+
+
+def test_a_note_cannot_be_completed_as_a_task(world, client_as):
+    from tandem.crm import services
+
+    note = services.log_activity(
+        kind="note", by=world.rep1, contact=world.rep1_contact, subject="Hi"
+    )
+    url = f"/contacts/{world.rep1_contact.pk}/tasks/{note.pk}/done/"
+    assert client_as("rep1").post(url).status_code == 404

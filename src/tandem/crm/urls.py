@@ -10,6 +10,11 @@ urlpatterns = [
     path("contacts/<int:pk>/", views.contact_detail, name="contact"),
     path("contacts/<int:pk>/timeline/", views.contact_timeline, name="contact_timeline"),
     path("contacts/<int:pk>/activities/", views.contact_log_activity, name="contact_log_activity"),
+    path(
+        "contacts/<int:pk>/tasks/<int:activity_pk>/done/",
+        views.contact_complete_task,
+        name="contact_complete_task",
+    ),
     path("contacts/<int:pk>/stage/", views.contact_stage, name="contact_stage"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
     path("contacts/<int:pk>/merge/", views.contact_merge, name="contact_merge"),
@@ -18,5 +23,5 @@ urlpatterns = [
     path("companies/<int:pk>/timeline/", views.company_timeline, name="company_timeline"),
     path("companies/<int:pk>/edit/", views.company_edit, name="company_edit"),
     path("import/", views.import_page, name="import"),
-    path("import/<int:pk>/", views.import_job, name="import-job"),
+    path("import/<int:pk>/", views.import_job, name="import_job"),
 ]

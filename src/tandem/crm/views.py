@@ -431,6 +431,26 @@ def contact_log_activity(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def contact_complete_task(request: AuthedRequest, pk: int, activity_pk: int) -> HttpResponse:
+    """Mark one of the contact's open tasks done; htmx gets the refreshed activity panel back."""
+    contact = _editable_contact(request, pk)
+    task = get_object_or_404(
+        permissions.editable(request.user, contact.activities.filter(kind="task")), pk=activity_pk
+    )
+    services.complete_task(activity=task, by=request.user)
+    if not wants_partial(request):
+        messages.success(request, "Task done.")
+        return redirect("web:contact", pk=contact.pk)
+    context = _activity_panel(contact) | {
+        "contact": contact,
+        "can_edit": True,
+        "logged": "Task done",
+    }
+    return render(request, "crm/_activity_panel.html", context)
+
+
+@login_required
+@require_POST
 def contact_stage(request: AuthedRequest, pk: int) -> HttpResponse:
     """Change the lifecycle stage; a backward move without a reason is refused with the reason why."""
     contact = _editable_contact(request, pk)
@@ -745,7 +765,7 @@ def import_page(request: AuthedRequest) -> HttpResponse:
                     upload=form.cleaned_data["file"],
                     by=request.user,
                 )
-                return redirect("web:import-job", pk=job.pk)
+                return redirect("web:import_job", pk=job.pk)
             except DomainError as error:
                 forms.add_domain_error(form, error)
                 status = _status(error)
