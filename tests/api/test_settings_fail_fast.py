@@ -67,3 +67,32 @@ def test_good_production_settings_start(tmp_path):
     """Given a good secret and host list, then Django sets up and exits 0."""
     result = _start(tmp_path, TANDEM_SECRET_KEY=GOOD_SECRET, TANDEM_ALLOWED_HOSTS="crm.example.com")
     assert result.returncode == 0, result.stderr
+
+
+def test_behind_a_tls_proxy_the_https_origin_is_trusted(tmp_path):
+    """Given a production start behind a load balancer, then logins from https pass CSRF."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "DJANGO_"))}
+    env = base | {
+        "DJANGO_SETTINGS_MODULE": "tandem.settings",
+        "TANDEM_DATA_DIR": str(tmp_path),
+        "TANDEM_DEBUG": "false",
+        "TANDEM_SECRET_KEY": GOOD_SECRET,
+        "TANDEM_ALLOWED_HOSTS": "crm.example.com,.example.org",
+        "TANDEM_BEHIND_PROXY": "true",
+    }
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CSRF_TRUSTED_ORIGINS, s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == (
+        "['https://crm.example.com', 'https://example.org', 'https://*.example.org'] "
+        "('HTTP_X_FORWARDED_PROTO', 'https') True"
+    )

@@ -21,10 +21,14 @@ class Owned(Protocol):
 
 
 def _managed_team_ids(user: User) -> list[int]:
-    ids = list(user.managed_teams.values_list("id", flat=True))
-    if user.team_id and user.team_id not in ids:
-        ids.append(user.team_id)
-    return ids
+    """The teams a manager answers for, looked up once per user object (one per request)."""
+    cached: list[int] | None = getattr(user, "_managed_team_ids", None)
+    if cached is None:
+        cached = list(user.managed_teams.values_list("id", flat=True))
+        if user.team_id and user.team_id not in cached:
+            cached.append(user.team_id)
+        user._managed_team_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _scope_q(user: User) -> Q | None:
