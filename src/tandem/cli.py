@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"tandem: configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
     from django.core.management import execute_from_command_line
+    from django.core.management.base import CommandParser
+
+    # Bad arguments end in one line ("tandem X: error: ..."), not a usage block; --help is unchanged.
+    CommandParser.print_usage = lambda self, file=None: None  # type: ignore[method-assign]
 
     command = ALIASES.get(args[0], args[0])
     execute_from_command_line(["tandem", command, *args[1:]])

@@ -80,3 +80,18 @@ def test_unknown_command_and_bad_port_exit_nonzero(tmp_path):
     )
     assert bad.returncode != 0
     assert "out of range" in bad.stderr
+
+
+def test_bad_arguments_end_in_one_line(tmp_path):
+    result = subprocess.run(
+        [TANDEM, "import", "people", "x.csv"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "tandem import_data: error: argument kind: invalid choice: 'people' "
+        "(choose from 'contacts', 'companies')"
+    ]
