@@ -151,6 +151,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+NUMBER_GROUPING = 3  # "1,200,000" where a template asks for grouping (floatformat:"0g")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
