@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from django.db.models import Q, QuerySet
@@ -18,6 +18,7 @@ MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 # The largest id a 64-bit primary key holds: bigger numbers are refused before they reach SQL.
 MAX_ID = 2**63 - 1
+MAX_CURSOR_LENGTH = 200
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -38,16 +39,30 @@ def encode_cursor(last_id: int, at: datetime | None = None) -> str:
 def decode_cursor(cursor: str, *, timed: bool = False) -> tuple[int, datetime | None]:
     """The (id, time) a cursor points after; a malformed cursor is a 400."""
     try:
+        # Ours are under 100 characters; a long one could only be a deeply nested JSON bomb.
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
         padded = cursor + "=" * (-len(cursor) % 4)
         body = json.loads(base64.urlsafe_b64decode(padded.encode()))
         value = body["after"]
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
             raise ValueError
         at = datetime.fromisoformat(body["at"]) if timed else None
-        if at is not None and at.tzinfo is None:
-            raise ValueError
+        if at is not None:
+            if at.tzinfo is None:
+                raise ValueError
+            # In UTC here, so that a time at the edge of the calendar fails now, not in SQL.
+            at = at.astimezone(UTC)
         return value, at
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError, OverflowError):
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        binascii.Error,
+        UnicodeError,
+        OverflowError,
+        RecursionError,
+    ):
         raise InvalidInput("cursor is not a cursor this API returned", field="cursor") from None
 
 

@@ -183,6 +183,12 @@ if _flag("TANDEM_BEHIND_PROXY", default=False):
 if not DEBUG:
     SESSION_COOKIE_SECURE = _flag("TANDEM_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Django sends HSTS only on https responses (directly, or through a trusted proxy), so a
+    # plain-http install is unaffected; without includeSubDomains, other hosts are untouched.
+    _hsts = os.environ.get("TANDEM_HSTS_SECONDS", "").strip() or "31536000"
+    if not _hsts.isdigit():
+        raise ImproperlyConfigured(f"TANDEM_HSTS_SECONDS must be a whole number, got {_hsts!r}")
+    SECURE_HSTS_SECONDS = int(_hsts)
 
 LOGGING = {
     "version": 1,

@@ -96,3 +96,37 @@ def test_behind_a_tls_proxy_the_https_origin_is_trusted(tmp_path):
         "['https://crm.example.com', 'https://example.org', 'https://*.example.org'] "
         "('HTTP_X_FORWARDED_PROTO', 'https') True"
     )
+
+
+def _production_value(tmp_path: Path, expression: str, **env: str) -> str:
+    """Evaluate a settings expression in a fresh production interpreter."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "DJANGO_"))}
+    base |= {
+        "DJANGO_SETTINGS_MODULE": "tandem.settings",
+        "TANDEM_DATA_DIR": str(tmp_path),
+        "TANDEM_DEBUG": "false",
+        "TANDEM_SECRET_KEY": GOOD_SECRET,
+        "TANDEM_ALLOWED_HOSTS": "crm.example.com",
+    }
+    code = (
+        f"import django; django.setup(); from django.conf import settings as s; print({expression})"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.stdout.strip() or result.stderr.strip().splitlines()[-1]
+
+
+def test_production_sends_hsts_on_https_by_default_and_it_can_be_tuned(tmp_path):
+    """Given a production start, then HSTS is a year (Django sends it on https responses only),
+    without subdomains; TANDEM_HSTS_SECONDS changes it, and nonsense is refused."""
+    expression = "s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS"
+    assert _production_value(tmp_path, expression) == "31536000 False"
+    assert _production_value(tmp_path, expression, TANDEM_HSTS_SECONDS="0") == "0 False"
+    refused = _production_value(tmp_path, expression, TANDEM_HSTS_SECONDS="a year")
+    assert "TANDEM_HSTS_SECONDS must be a whole number" in refused

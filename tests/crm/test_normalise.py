@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from tandem.crm.normalise import (
     clean_choice,
     clean_country,
     clean_currency,
+    clean_datetime,
     clean_decimal,
     clean_int,
     clean_text,
@@ -151,3 +153,29 @@ def test_parse_stage_refuses_unknown():
         InvalidInput, match=r"^lifecycle_stage 'hot' is not one of: subscriber, lead, mql"
     ):
         parse_stage("hot")
+
+
+def test_internationalised_domains_are_stored_in_their_ascii_form():
+    """Given an IDN written in Unicode or in punycode, then both normalise to the same value, so
+    one person is one contact and one company one domain."""
+    assert normalise_email("Ann@Bücher.DE") == "ann@xn--bcher-kva.de"
+    assert normalise_email("ann@xn--bcher-kva.de") == "ann@xn--bcher-kva.de"
+    assert normalise_domain("https://www.bücher.de/shop") == "xn--bcher-kva.de"
+    with pytest.raises(InvalidInput, match="is not a valid domain name"):
+        normalise_domain("bücher..de")
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "x\x00"])
+def test_text_no_database_can_hold_is_refused(text):
+    with pytest.raises(InvalidInput, match=r"^title contains an? (invalid|NUL) character"):
+        clean_text(text, field="title", max_length=50)
+
+
+def test_datetimes_are_utc_and_overflow_is_refused():
+    plus_two = datetime(2025, 1, 1, 12, tzinfo=timezone(timedelta(hours=2)))
+    assert clean_datetime(plus_two, field="at") == datetime(2025, 1, 1, 10, tzinfo=UTC)
+    assert clean_datetime(datetime(2025, 1, 1), field="at") == datetime(2025, 1, 1, tzinfo=UTC)
+    assert clean_datetime(None, field="at") is None
+    edge = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(InvalidInput, match=r"^at is out of range$"):
+        clean_datetime(edge, field="at")

@@ -392,3 +392,85 @@ def test_timeline_events_cannot_be_edited_once_written(world):
         event.save()
     event.refresh_from_db()
     assert event.properties == {}
+
+
+# --- races: the unique constraint, not only the pre-check, answers a conflict ----------------------
+
+
+def _race(monkeypatch, check: str, make_rival) -> list:
+    """Let the service's duplicate check pass, then commit a rival row before its write, as a
+    concurrent request would; returns the list the rival lands in."""
+    real = getattr(services, check)
+    rival: list = []
+
+    def racing(value, **kwargs):
+        real(value, **kwargs)
+        if not rival:
+            rival.append(make_rival(value))
+
+    monkeypatch.setattr(services, check, racing)
+    return rival
+
+
+def _rival_contact(email: str) -> Contact:
+    return Contact.objects.bulk_create([Contact(email=email, created_at=T0)])[0]
+
+
+def _rival_company(domain: str) -> Company:
+    return Company.objects.bulk_create([Company(name="Rival", domain=domain, created_at=T0)])[0]
+
+
+def test_concurrent_create_of_the_same_email_is_a_conflict(world, monkeypatch):
+    """Given another request inserts the email after our check, then Conflict names its contact,
+    and nothing of ours is written (no second history row)."""
+    rival = _race(monkeypatch, "_refuse_taken_email", _rival_contact)
+    with pytest.raises(Conflict) as error:
+        services.create_contact(email="Race@Example.com", by=world.rep1)
+    assert error.value.existing_id == rival[0].pk
+    assert not LifecycleChange.objects.filter(contact__email="race@example.com").exists()
+
+
+def test_concurrent_create_of_the_same_domain_is_a_conflict(world, monkeypatch):
+    """Given another request inserts the domain after our check, then Conflict names its company."""
+    rival = _race(monkeypatch, "_refuse_taken_domain", _rival_company)
+    with pytest.raises(Conflict) as error:
+        services.create_company(name="Race", domain="race.example", by=world.admin)
+    assert error.value.existing_id == rival[0].pk
+
+
+def test_concurrent_email_change_to_a_taken_address_is_a_conflict(world, monkeypatch):
+    """Given another request takes the new email after our check, then update_contact raises
+    Conflict and the contact keeps its old email."""
+    rival = _race(monkeypatch, "_refuse_taken_email", _rival_contact)
+    with pytest.raises(Conflict) as error:
+        services.update_contact(contact=world.rep1_contact, changes={"email": "taken@example.com"})
+    assert error.value.existing_id == rival[0].pk
+    assert Contact.objects.get(pk=world.rep1_contact.pk).email == "ann@acme.com"
+
+
+def test_concurrent_domain_change_to_a_taken_domain_is_a_conflict(world, monkeypatch):
+    """Given another request takes the new domain after our check, then Conflict names it."""
+    rival = _race(monkeypatch, "_refuse_taken_domain", _rival_company)
+    with pytest.raises(Conflict) as error:
+        services.update_company(company=world.acme, changes={"domain": "taken.example"})
+    assert error.value.existing_id == rival[0].pk
+    assert Company.objects.get(pk=world.acme.pk).domain == "acme.com"
+
+
+def test_concurrent_create_answers_409_over_the_api(world, api_as, monkeypatch):
+    """Given the same race through the API, then the caller gets 409 with the existing id."""
+    rival = _race(monkeypatch, "_refuse_taken_email", _rival_contact)
+    response = api_as("marketing").post("/contacts", {"email": "race@example.com"})
+    assert response.status_code == 409
+    assert response.json()["existing_id"] == rival[0].pk
+
+
+def test_custom_fields_nested_beyond_json_depth_are_refused(world):
+    """Given custom_fields nested deeper than JSON encoding can go, then InvalidInput, not a crash."""
+    nested: dict = {}
+    inner = nested
+    for _ in range(5000):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(InvalidInput, match="custom_fields is nested too deeply"):
+        services.create_contact(email="deep@example.com", custom_fields=nested)

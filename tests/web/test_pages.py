@@ -215,6 +215,8 @@ def test_contact_search_filters_and_unassigned(world, client_as):
     assert emails("?stage=customer") == {"bob@acme.com"}
     # Values outside the allow-lists are dropped, not trusted.
     assert len(emails("?stage=nonsense&company=abc")) == 5
+    # A company id no record can have is dropped too, rather than overflowing the SQL integer.
+    assert len(emails("?company=99999999999999999999")) == 5
 
 
 def test_contact_sort_and_reverse(world, client_as):
@@ -475,6 +477,17 @@ def test_company_page_hides_events_of_contacts_the_user_cannot_see(world, client
         and "bob@acme.com" not in rep1_page
     )
     assert "bob-secret" in client_as("manager").get(f"/companies/{world.acme.pk}/").content.decode()
+
+
+def test_contact_page_links_its_company_only_when_the_user_may_open_it(world, client_as):
+    """Given rep1's contact works at rep3's company, then rep1 sees the company's name but no
+    link to a page that would be a 404; the company's owner gets the link."""
+    Contact.objects.filter(pk=world.rep1_contact.pk).update(company=world.globex)
+    company_url = f'href="/companies/{world.globex.pk}/"'
+    rep1_page = client_as("rep1").get(f"/contacts/{world.rep1_contact.pk}/").content.decode()
+    assert "Globex" in rep1_page and company_url not in rep1_page
+    admin_page = client_as("admin").get(f"/contacts/{world.rep1_contact.pk}/").content.decode()
+    assert company_url in admin_page
 
 
 def test_company_edit(world, client_as):

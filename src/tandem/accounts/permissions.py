@@ -72,10 +72,15 @@ def can_edit(user: Any, obj: Model) -> bool:
     return editable(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
+def can_assign_anyone(user: Any) -> bool:
+    """Whether every active user is among the user's assignable owners."""
+    return user.is_authenticated and (user.is_admin_role or user.role == Role.MARKETING)
+
+
 def assignable_owners(user: Any) -> QuerySet[User]:
     """Users this user may make the owner of a record."""
     users = User.objects.filter(is_active=True).select_related("team")
-    if user.is_admin_role or user.role == Role.MARKETING:
+    if can_assign_anyone(user):
         return users
     if user.role == Role.SALES_MANAGER:
         return users.filter(Q(pk=user.pk) | Q(team_id__in=_managed_team_ids(user)))

@@ -15,6 +15,7 @@ from tandem.accounts.models import User
 from tandem.accounts.queries import current_user
 from tandem.crm import queries, services
 from tandem.crm.models import Activity, Company, Contact, LifecycleStage
+from tandem.crm.normalise import check_characters
 from tandem.errors import Forbidden, InvalidInput
 from tandem.pagination import RecordId, keyset_page
 
@@ -210,14 +211,15 @@ def _owner(request: HttpRequest, username: str | None) -> User | None:
     """Resolve an owner username the caller may assign, or refuse."""
     if username is None or username == "":
         return None
-    if "\x00" in username:
-        raise InvalidInput("owner contains a NUL character", field="owner")
-    user = User.objects.filter(username=username, is_active=True).select_related("team").first()
-    if user is None:
+    check_characters(username, field="owner")
+    user = permissions.assignable_owners(request.user).filter(username=username).first()
+    if user is not None:
+        return user
+    # Only a caller who may assign anyone learns that the name is not an account: for a rep,
+    # "no such user" against "not yours to assign" would enumerate the company's usernames.
+    if permissions.can_assign_anyone(request.user):
         raise InvalidInput(f"owner {username[:60]!r} is not an active user", field="owner")
-    if not permissions.assignable_owners(request.user).filter(pk=user.pk).exists():
-        raise Forbidden(f"you may not assign records to {username}")
-    return user
+    raise Forbidden(f"you may not assign records to {username[:60]}")
 
 
 def _company(request: HttpRequest, company_id: RecordId | None) -> Company | None:
@@ -436,7 +438,7 @@ def company_timeline(
 ) -> dict[str, Any]:
     company = _visible_company(request, company_id)
     page = keyset_page(
-        queries.company_timeline_of(company),
+        queries.company_timeline_of(company, user=request.user),
         limit=params.limit,
         cursor=params.cursor,
         descending=True,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tandem.crm.models import CallOutcome, LeadStatus, LifecycleStage
 from tandem.errors import DomainError
+from tandem.pagination import MAX_ID
 
 BLANK = [("", "—")]
 
@@ -39,7 +40,8 @@ class ContactFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100)
     stage = forms.ChoiceField(required=False, choices=BLANK + list(LifecycleStage.choices))
     owner = forms.CharField(required=False, max_length=150)
-    company = forms.IntegerField(required=False, min_value=1)
+    # Bounded like every record id, so that a huge number is dropped rather than sent to SQL.
+    company = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     sort = forms.CharField(required=False, max_length=40)
 
 

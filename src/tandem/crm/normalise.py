@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,6 +22,10 @@ def normalise_email(raw: Any) -> str:
     if raw is None or not str(raw).strip():
         raise InvalidInput("email is required", field="email")
     email = str(raw).strip().lower()
+    local, at, domain = email.rpartition("@")
+    if at and domain and not domain.isascii():
+        # One spelling per address: "ann@bücher.de" and "ann@xn--bcher-kva.de" are one person.
+        email = f"{local}@{_idna(domain, field='email', raw=raw)}"
     if len(email) > 254:
         raise InvalidInput("email is longer than 254 characters", field="email")
     try:
@@ -28,6 +33,17 @@ def normalise_email(raw: Any) -> str:
     except ValidationError:
         raise InvalidInput(f"email {email[:80]!r} is not a valid address", field="email") from None
     return email
+
+
+def _idna(host: str, *, field: str, raw: Any) -> str:
+    """An internationalised host name in its ASCII (punycode) form, as DNS and email use it."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidInput(
+            f"{field} {str(raw)[:80]!r} is not a valid {'domain name' if field == 'domain' else 'address'}",
+            field=field,
+        ) from None
 
 
 def normalise_domain(raw: Any) -> str | None:
@@ -39,6 +55,8 @@ def normalise_domain(raw: Any) -> str | None:
     value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     value = value.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
     value = value.removeprefix("www.")
+    if not value.isascii():
+        value = _idna(value, field="domain", raw=raw)
     if not _DOMAIN_RE.match(value):
         raise InvalidInput(f"domain {str(raw)[:80]!r} is not a valid domain name", field="domain")
     return value
@@ -51,9 +69,29 @@ def clean_text(value: Any, *, field: str, max_length: int, required: bool = Fals
         raise InvalidInput(f"{field} is required", field=field)
     if len(text) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
+    check_characters(text, field=field)
+    return text
+
+
+def check_characters(text: str, *, field: str) -> None:
+    """Refuse text no database column can hold: NUL characters and lone UTF-16 surrogates."""
     if "\x00" in text:
         raise InvalidInput(f"{field} contains a NUL character", field=field)
-    return text
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{field} contains an invalid character", field=field) from None
+
+
+def clean_datetime(value: datetime | None, *, field: str) -> datetime | None:
+    """An optional time in UTC (naive means UTC), refusing one the calendar cannot hold in UTC."""
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{field} is out of range", field=field) from None
 
 
 def clean_choice(

@@ -145,10 +145,14 @@ def timeline_of(contact: Contact) -> QuerySet[TimelineEvent]:
     )
 
 
-def company_timeline_of(company: Company) -> QuerySet[TimelineEvent]:
-    """A company's timeline (its own events and its contacts'), newest first."""
+def company_timeline_of(company: Company, *, user: Any) -> QuerySet[TimelineEvent]:
+    """A company's timeline (its own events and those of its contacts the user may see), newest first."""
+    # Seeing a company does not mean seeing every contact at it: another rep's contacts' notes
+    # and calls stay theirs.
+    contacts = permissions.visible(user, Contact.objects.all()).values("pk")
     return (
         TimelineEvent.objects.filter(company=company)
+        .filter(Q(contact__isnull=True) | Q(contact__in=contacts))
         .select_related("actor", "contact")
         .order_by("-occurred_at", "-id")
     )

@@ -37,9 +37,11 @@ from tandem.crm.models import (
 )
 from tandem.crm.normalise import (
     MAX_EMPLOYEES,
+    check_characters,
     clean_choice,
     clean_country,
     clean_currency,
+    clean_datetime,
     clean_decimal,
     clean_int,
     clean_text,
@@ -51,6 +53,7 @@ from tandem.errors import Conflict, DomainError, InvalidInput
 
 log = logging.getLogger(__name__)
 
+CUSTOM_FIELDS_MAX_CHARS = 65_536
 CONTACT_TEXT_FIELDS = {"first_name": 120, "last_name": 120, "title": 160, "phone": 40}
 CONTACT_EDITABLE = {
     *CONTACT_TEXT_FIELDS,
@@ -114,9 +117,19 @@ def clean_contact_values(values: dict[str, Any]) -> dict[str, Any]:
         elif field == "custom_fields":
             if not isinstance(value, dict):
                 raise InvalidInput("custom_fields must be an object", field=field)
-            # PostgreSQL's jsonb refuses NUL characters; say so instead of failing the write.
-            if "\\u0000" in json.dumps(value, default=str):
-                raise InvalidInput("custom_fields contains a NUL character", field=field)
+            try:
+                text = json.dumps(value, default=str, ensure_ascii=False)
+            except (RecursionError, ValueError):
+                raise InvalidInput("custom_fields is nested too deeply", field=field) from None
+            # PostgreSQL's jsonb refuses NUL characters (which JSON escapes) and lone surrogates;
+            # say so instead of failing the write.
+            check_characters(text.replace("\\u0000", "\x00"), field=field)
+            # Every contact read carries these: a blob would slow every list and export.
+            if len(text) > CUSTOM_FIELDS_MAX_CHARS:
+                raise InvalidInput(
+                    f"custom_fields is longer than {CUSTOM_FIELDS_MAX_CHARS:,} characters as JSON",
+                    field=field,
+                )
             out[field] = value
         else:
             out[field] = value
@@ -173,6 +186,26 @@ def record_event(
     return event, True
 
 
+def _refuse_taken_domain(domain: str, *, exclude_pk: int | None = None) -> None:
+    """Raise Conflict naming the company that already has this domain."""
+    others = Company.objects.filter(domain=domain)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    existing = others.only("pk").first()
+    if existing is not None:
+        raise Conflict(f"a company with domain {domain} exists", existing_id=existing.pk)
+
+
+def _refuse_taken_email(email: str, *, exclude_pk: int | None = None) -> None:
+    """Raise Conflict naming the contact that already has this email."""
+    others = Contact.objects.filter(email=email)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    existing = others.only("pk").first()
+    if existing is not None:
+        raise Conflict(f"a contact with email {email} exists", existing_id=existing.pk)
+
+
 @transaction.atomic
 def create_company(
     *,
@@ -191,21 +224,29 @@ def create_company(
 ) -> Company:
     """Create a company; a domain already on file is a conflict."""
     clean_domain = normalise_domain(domain)
-    if clean_domain and (existing := Company.objects.filter(domain=clean_domain).first()):
-        raise Conflict(f"a company with domain {clean_domain} exists", existing_id=existing.pk)
-    company = Company.objects.create(
-        name=clean_text(name, field="name", max_length=255, required=True),
-        domain=clean_domain,
-        industry=clean_text(industry, field="industry", max_length=120),
-        employees=clean_int(employees, field="employees", maximum=MAX_EMPLOYEES),
-        annual_revenue=clean_decimal(annual_revenue, field="annual_revenue"),
-        currency=clean_currency(currency),
-        country=clean_country(country),
-        region=clean_text(region, field="region", max_length=60),
-        owner=owner,
-        team=_team_for(owner, team),
-        created_at=created_at or timezone.now(),
-    )
+    if clean_domain:
+        _refuse_taken_domain(clean_domain)
+    values = {
+        "name": clean_text(name, field="name", max_length=255, required=True),
+        "domain": clean_domain,
+        "industry": clean_text(industry, field="industry", max_length=120),
+        "employees": clean_int(employees, field="employees", maximum=MAX_EMPLOYEES),
+        "annual_revenue": clean_decimal(annual_revenue, field="annual_revenue"),
+        "currency": clean_currency(currency),
+        "country": clean_country(country),
+        "region": clean_text(region, field="region", max_length=60),
+        "owner": owner,
+        "team": _team_for(owner, team),
+        "created_at": created_at or timezone.now(),
+    }
+    try:
+        with transaction.atomic():
+            company = Company.objects.create(**values)
+    except IntegrityError:
+        # A concurrent create took the domain between the check and the insert.
+        if clean_domain:
+            _refuse_taken_domain(clean_domain)
+        raise
     record_event(
         type="company_created",
         idempotency_key=f"company_created:{company.pk}",
@@ -227,9 +268,8 @@ def update_company(*, company: Company, changes: dict[str, Any], by: User | None
             company.name = clean_text(value, field="name", max_length=255, required=True)
         elif field == "domain":
             domain = normalise_domain(value)
-            if domain and Company.objects.filter(domain=domain).exclude(pk=company.pk).exists():
-                other = Company.objects.get(domain=domain)
-                raise Conflict(f"a company with domain {domain} exists", existing_id=other.pk)
+            if domain:
+                _refuse_taken_domain(domain, exclude_pk=company.pk)
             company.domain = domain
         elif field == "employees":
             company.employees = clean_int(value, field="employees", maximum=MAX_EMPLOYEES)
@@ -247,7 +287,13 @@ def update_company(*, company: Company, changes: dict[str, Any], by: User | None
             max_length = {"industry": 120, "region": 60}[field]
             setattr(company, field, clean_text(value, field=field, max_length=max_length))
     changed = [*changes, *(["team"] if "owner" in changes else [])]
-    company.save(update_fields=[*changed, "updated_at"])
+    try:
+        with transaction.atomic():
+            company.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError:
+        if company.domain:
+            _refuse_taken_domain(company.domain, exclude_pk=company.pk)
+        raise
     return company
 
 
@@ -295,17 +341,22 @@ def create_contact(
             "custom_fields": custom_fields or {},
         }
     )
-    if existing := Contact.objects.filter(email=values["email"]).only("pk").first():
-        raise Conflict(f"a contact with email {values['email']} exists", existing_id=existing.pk)
+    _refuse_taken_email(values["email"])
     now = created_at or timezone.now()
-    contact = Contact.objects.create(
-        **values,
-        company=company,
-        owner=owner,
-        team=_team_for(owner, team),
-        persona_id=persona_id,
-        created_at=now,
-    )
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                **values,
+                company=company,
+                owner=owner,
+                team=_team_for(owner, team),
+                persona_id=persona_id,
+                created_at=now,
+            )
+    except IntegrityError:
+        # A concurrent create took the email between the check and the insert: still a 409.
+        _refuse_taken_email(values["email"])
+        raise
     LifecycleChange.objects.create(
         contact=contact,
         from_stage="",
@@ -383,12 +434,8 @@ def update_contact(
     """Change a contact's fields; a lifecycle change goes through the stage history."""
     stage = changes.get("lifecycle_stage")
     values = clean_contact_values({k: v for k, v in changes.items() if k != "lifecycle_stage"})
-    if (
-        "email" in values
-        and Contact.objects.filter(email=values["email"]).exclude(pk=contact.pk).exists()
-    ):
-        other = Contact.objects.get(email=values["email"])
-        raise Conflict(f"a contact with email {values['email']} exists", existing_id=other.pk)
+    if "email" in values:
+        _refuse_taken_email(values["email"], exclude_pk=contact.pk)
     for field, value in values.items():
         setattr(contact, field, value)
     if "owner" in values:
@@ -396,7 +443,13 @@ def update_contact(
     # Only the changed columns: a full save from a stale instance would silently revert the
     # stage (bypassing its history) or last_activity_at written since the contact was loaded.
     changed = [*values, *(["team"] if "owner" in values else [])]
-    contact.save(update_fields=[*changed, "updated_at"])
+    try:
+        with transaction.atomic():
+            contact.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError:
+        if "email" in values:
+            _refuse_taken_email(values["email"], exclude_pk=contact.pk)
+        raise
     if stage is not None:
         change_lifecycle_stage(contact=contact, to_stage=stage, by=by, reason=reason)
         contact.refresh_from_db()
@@ -425,6 +478,8 @@ def log_activity(
 ) -> Activity:
     """Log a note, call, meeting, task or email, and put it on the timeline."""
     kind = clean_choice(kind, field="kind", choices=list(ActivityKind.values))
+    occurred_at = clean_datetime(occurred_at, field="occurred_at")
+    due_at = clean_datetime(due_at, field="due_at")
     if contact is None and company is None:
         raise InvalidInput("an activity needs a contact or a company")
     if call_outcome and kind != ActivityKind.CALL:

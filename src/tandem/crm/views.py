@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -361,6 +361,10 @@ def _contact_page(
         "contact": contact,
         "can_edit": can_edit,
         "can_merge": can_edit and permissions.can_merge(user),
+        # Like the contact list: the company's name shows, but a link only to a company page
+        # the user may open (another team's company would be a 404).
+        "company_linkable": contact.company is not None
+        and permissions.can_view(user, contact.company),
         "history": list(queries.lifecycle_history_of(contact)[:100]),
         **_activity_panel(contact, given.get("log_form")),
     }
@@ -622,10 +626,7 @@ def _visible_company(request: AuthedRequest, pk: int) -> Company:
 
 def _company_timeline(request: AuthedRequest, company: Company) -> QuerySet[TimelineEvent]:
     """A company's timeline without the events of its contacts the user may not see."""
-    contacts = permissions.visible(request.user, Contact.objects.all()).values("pk")
-    return queries.company_timeline_of(company).filter(
-        Q(contact__isnull=True) | Q(contact__in=contacts)
-    )
+    return queries.company_timeline_of(company, user=request.user)
 
 
 def _company_edit_initial(company: Company) -> dict[str, Any]:
