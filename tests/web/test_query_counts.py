@@ -22,6 +22,8 @@ CEILINGS = {
     "timeline_more": 6,
     "company_page": 13,
     "imports": 5,
+    "contact_new": 6,
+    "company_new": 5,
 }
 
 
@@ -154,3 +156,22 @@ def test_import_page_lists_recent_jobs_at_a_fixed_cost(
             )
         )
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("role", ["rep1", "manager", "admin"])
+def test_new_record_forms_cost_the_same_for_10_or_60_companies(
+    world, client_as, rep1_contacts, django_assert_max_num_queries, role
+):
+    client = client_as(role)
+    counts: dict[str, list[int]] = {"contact_new": [], "company_new": []}
+    for n in (10, 50):  # 10 more companies (with a domain each, for the datalist), then 60
+        rep1_contacts(n)
+        for page in counts:
+            url = "/contacts/new/" if page == "contact_new" else "/companies/new/"
+            counts[page].append(
+                measure(
+                    lambda url=url: client.get(url), CEILINGS[page], django_assert_max_num_queries
+                )
+            )
+    for page, (small, large) in counts.items():
+        assert small == large, f"{page}: {small} queries for 10 companies but {large} for 60"

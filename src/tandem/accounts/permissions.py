@@ -97,3 +97,8 @@ def can_merge(user: Any) -> bool:
     return user.is_authenticated and (
         user.is_admin_role or user.role in (Role.MARKETING, Role.SALES_MANAGER)
     )
+
+
+def can_create_records(user: Any) -> bool:
+    """Every signed-in role creates contacts and companies (a rep's are their own)."""
+    return bool(user.is_authenticated and user.is_active)

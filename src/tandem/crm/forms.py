@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from tandem.crm.models import CallOutcome, LeadStatus, LifecycleStage
+from tandem.crm.models import CallOutcome, LeadStatus, LifecycleStage, Source
 from tandem.errors import DomainError
 from tandem.pagination import MAX_ID
 
@@ -158,6 +158,47 @@ class CompanyEditForm(IdPrefixed):
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ChoiceField)
         owner.choices = [("", "Unassigned"), *owner_choices]
+
+
+def _owners_without_unassigned(form: forms.Form, owner_choices: list[tuple[str, str]]) -> None:
+    """Make the owner a required pick among the offered users (no "Unassigned")."""
+    owner = form.fields["owner"]
+    assert isinstance(owner, forms.ChoiceField)
+    owner.choices = owner_choices
+    owner.required = True
+
+
+class ContactCreateForm(ContactEditForm):
+    """A new contact: the edit form's fields plus its starting stage and original source."""
+
+    id_prefix = "new"
+
+    lifecycle_stage = forms.ChoiceField(
+        label="Lifecycle stage", choices=LifecycleStage.choices, initial=LifecycleStage.LEAD
+    )
+    original_source = forms.ChoiceField(
+        label="Original source", choices=Source.choices, initial=Source.OTHER
+    )
+
+    def __init__(
+        self, *args: Any, owner_choices: list[tuple[str, str]], unassigned: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, owner_choices=owner_choices, **kwargs)
+        if not unassigned:
+            _owners_without_unassigned(self, owner_choices)
+
+
+class CompanyCreateForm(CompanyEditForm):
+    """A new company: the edit form's fields."""
+
+    id_prefix = "new"
+
+    def __init__(
+        self, *args: Any, owner_choices: list[tuple[str, str]], unassigned: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, owner_choices=owner_choices, **kwargs)
+        if not unassigned:
+            _owners_without_unassigned(self, owner_choices)
 
 
 class ImportForm(IdPrefixed):

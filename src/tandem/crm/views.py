@@ -27,7 +27,7 @@ from tandem.accounts.models import User
 from tandem.crm import exports, forms, queries, services
 from tandem.crm.models import CallOutcome, Company, Contact, LifecycleStage, Source, TimelineEvent
 from tandem.crm.normalise import normalise_domain, normalise_email
-from tandem.errors import DomainError, Forbidden, InvalidInput
+from tandem.errors import Conflict, DomainError, Forbidden, InvalidInput
 from tandem.htmx import render_page, wants_partial
 
 
@@ -133,6 +133,23 @@ def _owner_choices(user: Any, current: User | None = None) -> list[tuple[str, st
     if current is not None and all(u.pk != current.pk for u in users):
         users.append(current)
     return [(u.username, u.get_full_name() or u.username) for u in users]
+
+
+def _new_owner_choices(user: Any) -> tuple[list[tuple[str, str]], bool, str]:
+    """Owners offered on a new record: (choices, whether Unassigned is offered, the default).
+
+    A user who may assign only themselves (a rep) creates records they own: a record left
+    unassigned would be theirs to see but nobody's to work.
+    """
+    choices = _owner_choices(user)
+    only_self = [username for username, _ in choices] == [user.username]
+    default = user.username if any(u == user.username for u, _ in choices) else ""
+    return choices, not only_self, default
+
+
+def _require_create(user: Any) -> None:
+    if not permissions.can_create_records(user):
+        raise PermissionDenied("you may not create records")
 
 
 def _owner_from(username: str, user: Any) -> User | None:
@@ -281,6 +298,7 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
         if flt.company_id and all(cid != flt.company_id for cid, _ in choices):
             choices += list(companies.filter(pk=flt.company_id).values_list("id", "name"))
         context |= {
+            "can_create": permissions.can_create_records(request.user),
             "stages": LifecycleStage.choices,
             "owners": _owner_choices(request.user),
             "companies": choices,
@@ -494,20 +512,21 @@ def _contact_changes(
         changes["owner"] = _owner_from(data["owner"], request.user)
     current_domain = contact.company.domain if contact.company and contact.company.domain else ""
     if data["company_domain"].strip().lower() != current_domain:
-        domain = normalise_domain(data["company_domain"])
-        company = None
-        if domain:
-            company = (
-                permissions.visible(request.user, Company.objects.all())
-                .filter(domain=domain)
-                .first()
-            )
-            if company is None:
-                raise InvalidInput(
-                    f"no company you can see has the domain {domain}", field="company_domain"
-                )
-        changes["company"] = company
+        changes["company"] = _company_by_domain(request, data["company_domain"])
     return changes
+
+
+def _company_by_domain(request: AuthedRequest, raw: str) -> Company | None:
+    """The company the user may see with this domain; blank means none, unknown is an error."""
+    domain = normalise_domain(raw)
+    if not domain:
+        return None
+    company = permissions.visible(request.user, Company.objects.all()).filter(domain=domain).first()
+    if company is None:
+        raise InvalidInput(
+            f"no company you can see has the domain {domain}", field="company_domain"
+        )
+    return company
 
 
 @login_required
@@ -565,6 +584,80 @@ def contact_merge(request: AuthedRequest, pk: int) -> HttpResponse:
     return _contact_page(request, contact, merge_form=form, open_form="merge", status=status)
 
 
+def _contact_label(contact: Contact) -> str:
+    """How a flash message names a contact: "Ann Archer (ann@acme.com)" or just the email."""
+    name = contact.full_name
+    return f"{name} ({contact.email})" if name else contact.email
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_new(request: AuthedRequest) -> HttpResponse:
+    """Create a contact by hand; a duplicate email links to the existing one when the user may see it."""
+    user = request.user
+    _require_create(user)
+    choices, unassigned, default_owner = _new_owner_choices(user)
+    form = forms.ContactCreateForm(
+        request.POST or None,
+        owner_choices=choices,
+        unassigned=unassigned,
+        initial={"owner": default_owner},
+    )
+    status = 200
+    existing_url = ""
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                contact = services.create_contact(
+                    email=data["email"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    title=data["title"],
+                    phone=data["phone"],
+                    company=_company_by_domain(request, data["company_domain"]),
+                    lifecycle_stage=data["lifecycle_stage"],
+                    lead_status=data["lead_status"],
+                    owner=_owner_from(data["owner"], user),
+                    team=user.team,
+                    original_source=data["original_source"],
+                    by=user,
+                )
+            except Conflict as error:
+                existing = Contact.objects.filter(pk=error.existing_id or 0)
+                if permissions.visible(user, existing).exists():
+                    existing_url = reverse("web:contact", args=[error.existing_id])
+                    form.add_error("email", str(error))
+                else:
+                    # Neither the contact's id nor its owner: only that the address is taken.
+                    form.add_error("email", "a contact with this email already exists")
+            except DomainError as error:
+                forms.add_domain_error(form, error)
+                status = _status(error)
+            else:
+                messages.success(request, f"Created contact {_contact_label(contact)}.")
+                return redirect("web:contact", pk=contact.pk)
+    domains = permissions.visible(user, Company.objects.exclude(domain=None)).order_by("domain")
+    context = {
+        "form": form,
+        "existing_url": existing_url,
+        "company_domains": list(domains.values_list("domain", "name")[:MAX_CHOICES]),
+    }
+    return render(request, "crm/contact_new.html", context, status=status)
+
+
+@login_required
+@require_POST
+def contact_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Delete a contact the user may change, with its timeline and history."""
+    contact = _editable_contact(request, pk)
+    label = _contact_label(contact)
+    services.delete_contact(contact=contact, by=request.user)
+    messages.success(request, f"Deleted contact {label}.")
+    return redirect("web:contacts")
+
+
 # ---------------------------------------------------------------- companies
 
 
@@ -597,6 +690,7 @@ def company_list(request: AuthedRequest) -> HttpResponse:
     if not wants_partial(request):
         visible = permissions.visible(request.user, Company.objects.all()).order_by()
         context |= {
+            "can_create": permissions.can_create_records(request.user),
             "countries": list(
                 visible.exclude(country="")
                 .values_list("country", flat=True)
@@ -715,6 +809,66 @@ def company_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             return redirect("web:company", pk=company.pk)
     company = _visible_company(request, pk)
     return _company_page(request, company, edit_form=form, open_form="edit", status=status)
+
+
+def _company_label(company: Company) -> str:
+    return f"{company.name} ({company.domain})" if company.domain else company.name
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_new(request: AuthedRequest) -> HttpResponse:
+    """Create a company by hand; a duplicate domain links to the existing one when visible."""
+    user = request.user
+    _require_create(user)
+    choices, unassigned, default_owner = _new_owner_choices(user)
+    form = forms.CompanyCreateForm(
+        request.POST or None,
+        owner_choices=choices,
+        unassigned=unassigned,
+        initial={"owner": default_owner, "currency": "USD"},
+    )
+    status = 200
+    existing_url = ""
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                company = services.create_company(
+                    **{k: v for k, v in data.items() if k != "owner"},
+                    owner=_owner_from(data["owner"], user),
+                    team=user.team,
+                    by=user,
+                )
+            except Conflict as error:
+                existing = Company.objects.filter(pk=error.existing_id or 0)
+                if permissions.visible(user, existing).exists():
+                    existing_url = reverse("web:company", args=[error.existing_id])
+                    form.add_error("domain", str(error))
+                else:
+                    form.add_error("domain", "a company with this domain already exists")
+            except DomainError as error:
+                forms.add_domain_error(form, error)
+                status = _status(error)
+            else:
+                messages.success(request, f"Created company {_company_label(company)}.")
+                return redirect("web:company", pk=company.pk)
+    context = {"form": form, "existing_url": existing_url}
+    return render(request, "crm/company_new.html", context, status=status)
+
+
+@login_required
+@require_POST
+def company_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Delete a company the user may change; its contacts stay, without a company."""
+    company = _visible_company(request, pk)
+    if not permissions.can_edit(request.user, company):
+        raise PermissionDenied("you may not change this company")
+    label = _company_label(company)
+    services.delete_company(company=company, by=request.user)
+    messages.success(request, f"Deleted company {label}. Its contacts were kept.")
+    return redirect("web:companies")
 
 
 # ---------------------------------------------------------------- import
