@@ -397,18 +397,18 @@ def test_timeline_events_cannot_be_edited_once_written(world):
 # --- races: the unique constraint, not only the pre-check, answers a conflict ----------------------
 
 
-def _race(monkeypatch, check: str, make_rival) -> list:
+def _race(monkeypatch, make_rival) -> list:
     """Let the service's duplicate check pass, then commit a rival row before its write, as a
     concurrent request would; returns the list the rival lands in."""
-    real = getattr(services, check)
+    real = services._refuse_taken
     rival: list = []
 
-    def racing(value, **kwargs):
-        real(value, **kwargs)
+    def racing(model, *, field, value, **kwargs):
+        real(model, field=field, value=value, **kwargs)
         if not rival:
             rival.append(make_rival(value))
 
-    monkeypatch.setattr(services, check, racing)
+    monkeypatch.setattr(services, "_refuse_taken", racing)
     return rival
 
 
@@ -423,7 +423,7 @@ def _rival_company(domain: str) -> Company:
 def test_concurrent_create_of_the_same_email_is_a_conflict(world, monkeypatch):
     """Given another request inserts the email after our check, then Conflict names its contact,
     and nothing of ours is written (no second history row)."""
-    rival = _race(monkeypatch, "_refuse_taken_email", _rival_contact)
+    rival = _race(monkeypatch, _rival_contact)
     with pytest.raises(Conflict) as error:
         services.create_contact(email="Race@Example.com", by=world.rep1)
     assert error.value.existing_id == rival[0].pk
@@ -432,7 +432,7 @@ def test_concurrent_create_of_the_same_email_is_a_conflict(world, monkeypatch):
 
 def test_concurrent_create_of_the_same_domain_is_a_conflict(world, monkeypatch):
     """Given another request inserts the domain after our check, then Conflict names its company."""
-    rival = _race(monkeypatch, "_refuse_taken_domain", _rival_company)
+    rival = _race(monkeypatch, _rival_company)
     with pytest.raises(Conflict) as error:
         services.create_company(name="Race", domain="race.example", by=world.admin)
     assert error.value.existing_id == rival[0].pk
@@ -441,7 +441,7 @@ def test_concurrent_create_of_the_same_domain_is_a_conflict(world, monkeypatch):
 def test_concurrent_email_change_to_a_taken_address_is_a_conflict(world, monkeypatch):
     """Given another request takes the new email after our check, then update_contact raises
     Conflict and the contact keeps its old email."""
-    rival = _race(monkeypatch, "_refuse_taken_email", _rival_contact)
+    rival = _race(monkeypatch, _rival_contact)
     with pytest.raises(Conflict) as error:
         services.update_contact(contact=world.rep1_contact, changes={"email": "taken@example.com"})
     assert error.value.existing_id == rival[0].pk
@@ -450,7 +450,7 @@ def test_concurrent_email_change_to_a_taken_address_is_a_conflict(world, monkeyp
 
 def test_concurrent_domain_change_to_a_taken_domain_is_a_conflict(world, monkeypatch):
     """Given another request takes the new domain after our check, then Conflict names it."""
-    rival = _race(monkeypatch, "_refuse_taken_domain", _rival_company)
+    rival = _race(monkeypatch, _rival_company)
     with pytest.raises(Conflict) as error:
         services.update_company(company=world.acme, changes={"domain": "taken.example"})
     assert error.value.existing_id == rival[0].pk
@@ -459,7 +459,7 @@ def test_concurrent_domain_change_to_a_taken_domain_is_a_conflict(world, monkeyp
 
 def test_concurrent_create_answers_409_over_the_api(world, api_as, monkeypatch):
     """Given the same race through the API, then the caller gets 409 with the existing id."""
-    rival = _race(monkeypatch, "_refuse_taken_email", _rival_contact)
+    rival = _race(monkeypatch, _rival_contact)
     response = api_as("marketing").post("/contacts", {"email": "race@example.com"})
     assert response.status_code == 409
     assert response.json()["existing_id"] == rival[0].pk

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 
 import pytest
 from huey import RedisHuey, SqliteHuey
 
 from tandem.jobs import build_huey
-
-
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
+from tests.platform.probes import redis_up
 
 
 def _round_trip(huey) -> int:
@@ -45,7 +37,7 @@ def test_unknown_scheme_is_refused(tmp_path):
 
 
 @pytest.mark.skipif(
-    not _redis_up() and not os.environ.get("TANDEM_REQUIRE_REDIS"), reason="no Redis server"
+    not redis_up() and not os.environ.get("TANDEM_REQUIRE_REDIS"), reason="no Redis server"
 )
 def test_redis_storage_round_trip(tmp_path):
     huey = build_huey("redis://127.0.0.1:6379/15", data_dir=tmp_path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,22 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.platform.probes import free_port, redis_up
+
 TANDEM = str(Path(sys.executable).with_name("tandem"))
 CSV = b"Email Address,First Name,Lifecycle Stage\nzoe@shop.example.com,Zoe,MQL\nbroken,Bad,Lead\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def _wait_for(url: str) -> None:
@@ -49,7 +36,7 @@ def _csrf(session: requests.Session, url: str) -> str:
 
 @pytest.mark.parametrize("mode", ["embedded", "redis"])
 def test_an_uploaded_import_is_run_by_the_consumer(tmp_path, mode):
-    if mode == "redis" and not _redis_up():
+    if mode == "redis" and not redis_up():
         if os.environ.get("TANDEM_REQUIRE_REDIS"):
             pytest.fail("TANDEM_REQUIRE_REDIS is set but Redis does not answer")
         pytest.skip("no Redis server")
@@ -63,7 +50,7 @@ def test_an_uploaded_import_is_run_by_the_consumer(tmp_path, mode):
         "create_user(username='mia', password='e2e-pass-123', role='marketing')"
     )
     subprocess.run([TANDEM, "shell", "-c", make_user], env=env, check=True, timeout=60)
-    port = _free_port()
+    port = free_port()
     procs = [
         subprocess.Popen(
             [TANDEM, "serve", "--port", str(port)],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.platform.probes import free_port
+
 TANDEM = str(Path(sys.executable).with_name("tandem"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -30,7 +25,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def test_serve_answers_healthz_and_pages(tmp_path):
     env = _env(tmp_path)
     subprocess.run([TANDEM, "migrate", "--verbosity", "0"], env=env, check=True, timeout=120)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [TANDEM, "serve", "--port", str(port)],
         env=env,

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -17,7 +18,7 @@ from tandem.crm import queries, services
 from tandem.crm.models import Activity, Company, Contact, LifecycleStage
 from tandem.crm.normalise import check_characters
 from tandem.errors import Forbidden, InvalidInput
-from tandem.pagination import RecordId, keyset_page
+from tandem.pagination import Page, RecordId, keyset_page
 
 contacts_router = Router(tags=["contacts"])
 companies_router = Router(tags=["companies"])
@@ -207,6 +208,22 @@ class MergeIn(Schema):
     duplicate_id: RecordId
 
 
+def _by_id(queryset: QuerySet, params: PageParams) -> Page:
+    """One keyset page of a record list, in id order."""
+    return keyset_page(queryset, limit=params.limit, cursor=params.cursor)
+
+
+def _newest_first(queryset: QuerySet, params: PageParams) -> Page:
+    """One keyset page of timeline rows or activities, newest first by occurred_at."""
+    return keyset_page(
+        queryset,
+        limit=params.limit,
+        cursor=params.cursor,
+        descending=True,
+        time_field="occurred_at",
+    )
+
+
 def _owner(request: HttpRequest, username: str | None) -> User | None:
     """Resolve an owner username the caller may assign, or refuse."""
     if username is None or username == "":
@@ -245,7 +262,7 @@ def _editable_contact(request: HttpRequest, contact_id: RecordId) -> Contact:
 
 
 @contacts_router.get("", response=ContactPage, summary="List contacts")
-def list_contacts(request: HttpRequest, params: Query[ContactFilterParams]) -> dict[str, Any]:
+def list_contacts(request: HttpRequest, params: Query[ContactFilterParams]) -> Page:
     if params.lifecycle_stage and params.lifecycle_stage not in LifecycleStage.values:
         raise InvalidInput(f"lifecycle_stage must be one of {', '.join(LifecycleStage.values)}")
     flt = queries.ContactFilter(
@@ -255,12 +272,7 @@ def list_contacts(request: HttpRequest, params: Query[ContactFilterParams]) -> d
         owner=params.owner,
         company_id=params.company_id,
     )
-    page = keyset_page(
-        queries.contacts_for(request.user, flt).select_related("owner"),
-        limit=params.limit,
-        cursor=params.cursor,
-    )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return _by_id(queries.contacts_for(request.user, flt).select_related("owner"), params)
 
 
 @contacts_router.post(
@@ -317,18 +329,9 @@ def delete_contact(request: HttpRequest, contact_id: RecordId) -> Status[None]:
 @contacts_router.get(
     "/{contact_id}/timeline", response=TimelinePage, summary="A contact's timeline, newest first"
 )
-def contact_timeline(
-    request: HttpRequest, contact_id: RecordId, params: Query[PageParams]
-) -> dict[str, Any]:
+def contact_timeline(request: HttpRequest, contact_id: RecordId, params: Query[PageParams]) -> Page:
     contact = _visible_contact(request, contact_id)
-    page = keyset_page(
-        queries.timeline_of(contact),
-        limit=params.limit,
-        cursor=params.cursor,
-        descending=True,
-        time_field="occurred_at",
-    )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return _newest_first(queries.timeline_of(contact), params)
 
 
 @contacts_router.get(
@@ -336,16 +339,9 @@ def contact_timeline(
 )
 def contact_activities(
     request: HttpRequest, contact_id: RecordId, params: Query[PageParams]
-) -> dict[str, Any]:
+) -> Page:
     contact = _visible_contact(request, contact_id)
-    page = keyset_page(
-        queries.activities_of(contact),
-        limit=params.limit,
-        cursor=params.cursor,
-        descending=True,
-        time_field="occurred_at",
-    )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return _newest_first(queries.activities_of(contact), params)
 
 
 @contacts_router.post(
@@ -385,12 +381,11 @@ def _editable_company(request: HttpRequest, company_id: RecordId) -> Company:
 
 
 @companies_router.get("", response=CompanyPage, summary="List companies")
-def list_companies(request: HttpRequest, params: Query[CompanyFilterParams]) -> dict[str, Any]:
+def list_companies(request: HttpRequest, params: Query[CompanyFilterParams]) -> Page:
     qs = queries.companies_for(
         request.user, q=params.q, country=params.country, industry=params.industry
     )
-    page = keyset_page(qs.select_related("owner"), limit=params.limit, cursor=params.cursor)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return _by_id(qs.select_related("owner"), params)
 
 
 @companies_router.post(
@@ -433,18 +428,9 @@ def delete_company(request: HttpRequest, company_id: RecordId) -> Status[None]:
 @companies_router.get(
     "/{company_id}/timeline", response=TimelinePage, summary="A company's timeline, newest first"
 )
-def company_timeline(
-    request: HttpRequest, company_id: RecordId, params: Query[PageParams]
-) -> dict[str, Any]:
+def company_timeline(request: HttpRequest, company_id: RecordId, params: Query[PageParams]) -> Page:
     company = _visible_company(request, company_id)
-    page = keyset_page(
-        queries.company_timeline_of(company, user=request.user),
-        limit=params.limit,
-        cursor=params.cursor,
-        descending=True,
-        time_field="occurred_at",
-    )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return _newest_first(queries.company_timeline_of(company, user=request.user), params)
 
 
 @activities_router.post("/{activity_id}/complete", response=ActivityOut, summary="Mark a task done")

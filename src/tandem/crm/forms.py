@@ -160,15 +160,21 @@ class CompanyEditForm(IdPrefixed):
         owner.choices = [("", "Unassigned"), *owner_choices]
 
 
-def _owners_without_unassigned(form: forms.Form, owner_choices: list[tuple[str, str]]) -> None:
-    """Make the owner a required pick among the offered users (no "Unassigned")."""
-    owner = form.fields["owner"]
-    assert isinstance(owner, forms.ChoiceField)
-    owner.choices = owner_choices
-    owner.required = True
+class NewRecordOwner:
+    """A create form's owner: a required pick among the offered users when `unassigned` is off."""
+
+    def __init__(
+        self, *args: Any, owner_choices: list[tuple[str, str]], unassigned: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, owner_choices=owner_choices, **kwargs)  # type: ignore[call-arg]
+        if not unassigned:
+            owner = self.fields["owner"]  # type: ignore[attr-defined]
+            assert isinstance(owner, forms.ChoiceField)
+            owner.choices = owner_choices
+            owner.required = True
 
 
-class ContactCreateForm(ContactEditForm):
+class ContactCreateForm(NewRecordOwner, ContactEditForm):
     """A new contact: the edit form's fields plus its starting stage and original source."""
 
     id_prefix = "new"
@@ -180,25 +186,11 @@ class ContactCreateForm(ContactEditForm):
         label="Original source", choices=Source.choices, initial=Source.OTHER
     )
 
-    def __init__(
-        self, *args: Any, owner_choices: list[tuple[str, str]], unassigned: bool, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, owner_choices=owner_choices, **kwargs)
-        if not unassigned:
-            _owners_without_unassigned(self, owner_choices)
 
-
-class CompanyCreateForm(CompanyEditForm):
+class CompanyCreateForm(NewRecordOwner, CompanyEditForm):
     """A new company: the edit form's fields."""
 
     id_prefix = "new"
-
-    def __init__(
-        self, *args: Any, owner_choices: list[tuple[str, str]], unassigned: bool, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, owner_choices=owner_choices, **kwargs)
-        if not unassigned:
-            _owners_without_unassigned(self, owner_choices)
 
 
 class ImportForm(IdPrefixed):

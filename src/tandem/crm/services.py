@@ -6,6 +6,8 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from typing import Any, BinaryIO, cast
@@ -67,7 +69,8 @@ CONTACT_EDITABLE = {
     "custom_fields",
     "persona_id",
 }
-COMPANY_EDITABLE = {
+# In display order: the importer lists them in this order too.
+COMPANY_EDITABLE = (
     "name",
     "domain",
     "industry",
@@ -77,7 +80,7 @@ COMPANY_EDITABLE = {
     "country",
     "region",
     "owner",
-}
+)
 
 
 def is_backward(from_stage: str, to_stage: str) -> bool:
@@ -186,24 +189,35 @@ def record_event(
     return event, True
 
 
-def _refuse_taken_domain(domain: str, *, exclude_pk: int | None = None) -> None:
-    """Raise Conflict naming the company that already has this domain."""
-    others = Company.objects.filter(domain=domain)
+def _refuse_taken(
+    model: type[Company] | type[Contact], *, field: str, value: str, exclude_pk: int | None = None
+) -> None:
+    """Raise Conflict naming the record that already holds this unique email or domain."""
+    others = model._default_manager.filter(**{field: value})
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
     existing = others.only("pk").first()
     if existing is not None:
-        raise Conflict(f"a company with domain {domain} exists", existing_id=existing.pk)
+        noun = model._meta.verbose_name
+        raise Conflict(f"a {noun} with {field} {value} exists", existing_id=existing.pk)
 
 
-def _refuse_taken_email(email: str, *, exclude_pk: int | None = None) -> None:
-    """Raise Conflict naming the contact that already has this email."""
-    others = Contact.objects.filter(email=email)
-    if exclude_pk is not None:
-        others = others.exclude(pk=exclude_pk)
-    existing = others.only("pk").first()
-    if existing is not None:
-        raise Conflict(f"a contact with email {email} exists", existing_id=existing.pk)
+@contextmanager
+def _conflict_if_taken(
+    model: type[Company] | type[Contact],
+    *,
+    field: str,
+    value: str | None,
+    exclude_pk: int | None = None,
+) -> Iterator[None]:
+    """Write in a savepoint; a concurrent writer that took the value between check and write is a 409."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        if value:
+            _refuse_taken(model, field=field, value=value, exclude_pk=exclude_pk)
+        raise
 
 
 @transaction.atomic
@@ -225,7 +239,7 @@ def create_company(
     """Create a company; a domain already on file is a conflict."""
     clean_domain = normalise_domain(domain)
     if clean_domain:
-        _refuse_taken_domain(clean_domain)
+        _refuse_taken(Company, field="domain", value=clean_domain)
     values = {
         "name": clean_text(name, field="name", max_length=255, required=True),
         "domain": clean_domain,
@@ -239,14 +253,8 @@ def create_company(
         "team": _team_for(owner, team),
         "created_at": created_at or timezone.now(),
     }
-    try:
-        with transaction.atomic():
-            company = Company.objects.create(**values)
-    except IntegrityError:
-        # A concurrent create took the domain between the check and the insert.
-        if clean_domain:
-            _refuse_taken_domain(clean_domain)
-        raise
+    with _conflict_if_taken(Company, field="domain", value=clean_domain):
+        company = Company.objects.create(**values)
     record_event(
         type="company_created",
         idempotency_key=f"company_created:{company.pk}",
@@ -260,7 +268,7 @@ def create_company(
 @transaction.atomic
 def update_company(*, company: Company, changes: dict[str, Any], by: User | None = None) -> Company:
     """Change a company's fields (only those in COMPANY_EDITABLE)."""
-    unknown = set(changes) - COMPANY_EDITABLE
+    unknown = set(changes).difference(COMPANY_EDITABLE)
     if unknown:
         raise InvalidInput(f"unknown company field(s): {', '.join(sorted(unknown))}")
     for field, value in changes.items():
@@ -269,7 +277,7 @@ def update_company(*, company: Company, changes: dict[str, Any], by: User | None
         elif field == "domain":
             domain = normalise_domain(value)
             if domain:
-                _refuse_taken_domain(domain, exclude_pk=company.pk)
+                _refuse_taken(Company, field="domain", value=domain, exclude_pk=company.pk)
             company.domain = domain
         elif field == "employees":
             company.employees = clean_int(value, field="employees", maximum=MAX_EMPLOYEES)
@@ -287,13 +295,8 @@ def update_company(*, company: Company, changes: dict[str, Any], by: User | None
             max_length = {"industry": 120, "region": 60}[field]
             setattr(company, field, clean_text(value, field=field, max_length=max_length))
     changed = [*changes, *(["team"] if "owner" in changes else [])]
-    try:
-        with transaction.atomic():
-            company.save(update_fields=[*changed, "updated_at"])
-    except IntegrityError:
-        if company.domain:
-            _refuse_taken_domain(company.domain, exclude_pk=company.pk)
-        raise
+    with _conflict_if_taken(Company, field="domain", value=company.domain, exclude_pk=company.pk):
+        company.save(update_fields=[*changed, "updated_at"])
     return company
 
 
@@ -341,22 +344,17 @@ def create_contact(
             "custom_fields": custom_fields or {},
         }
     )
-    _refuse_taken_email(values["email"])
+    _refuse_taken(Contact, field="email", value=values["email"])
     now = created_at or timezone.now()
-    try:
-        with transaction.atomic():
-            contact = Contact.objects.create(
-                **values,
-                company=company,
-                owner=owner,
-                team=_team_for(owner, team),
-                persona_id=persona_id,
-                created_at=now,
-            )
-    except IntegrityError:
-        # A concurrent create took the email between the check and the insert: still a 409.
-        _refuse_taken_email(values["email"])
-        raise
+    with _conflict_if_taken(Contact, field="email", value=values["email"]):
+        contact = Contact.objects.create(
+            **values,
+            company=company,
+            owner=owner,
+            team=_team_for(owner, team),
+            persona_id=persona_id,
+            created_at=now,
+        )
     LifecycleChange.objects.create(
         contact=contact,
         from_stage="",
@@ -435,7 +433,7 @@ def update_contact(
     stage = changes.get("lifecycle_stage")
     values = clean_contact_values({k: v for k, v in changes.items() if k != "lifecycle_stage"})
     if "email" in values:
-        _refuse_taken_email(values["email"], exclude_pk=contact.pk)
+        _refuse_taken(Contact, field="email", value=values["email"], exclude_pk=contact.pk)
     for field, value in values.items():
         setattr(contact, field, value)
     if "owner" in values:
@@ -443,13 +441,10 @@ def update_contact(
     # Only the changed columns: a full save from a stale instance would silently revert the
     # stage (bypassing its history) or last_activity_at written since the contact was loaded.
     changed = [*values, *(["team"] if "owner" in values else [])]
-    try:
-        with transaction.atomic():
-            contact.save(update_fields=[*changed, "updated_at"])
-    except IntegrityError:
-        if "email" in values:
-            _refuse_taken_email(values["email"], exclude_pk=contact.pk)
-        raise
+    with _conflict_if_taken(
+        Contact, field="email", value=values.get("email"), exclude_pk=contact.pk
+    ):
+        contact.save(update_fields=[*changed, "updated_at"])
     if stage is not None:
         change_lifecycle_stage(contact=contact, to_stage=stage, by=by, reason=reason)
         contact.refresh_from_db()

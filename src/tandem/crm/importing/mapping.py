@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tandem.crm.services import COMPANY_EDITABLE
 from tandem.errors import InvalidInput
 
 IGNORE = "ignore"
@@ -29,18 +30,7 @@ CONTACT_FIELDS = (
     "created_at",
     "last_activity_at",
 )
-COMPANY_FIELDS = (
-    "name",
-    "domain",
-    "industry",
-    "employees",
-    "annual_revenue",
-    "currency",
-    "country",
-    "region",
-    "owner",
-    "created_at",
-)
+COMPANY_FIELDS = (*COMPANY_EDITABLE, "created_at")
 
 
 def fold_key(text: str) -> str:
