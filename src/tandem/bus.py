@@ -39,6 +39,30 @@ class ContactsMerged:
     merged_id: int
 
 
+@dataclass(frozen=True)
+class ContactMerging:
+    """Published inside the merge transaction, before the duplicate is deleted."""
+
+    primary_id: int
+    merged_id: int
+
+
+@dataclass(frozen=True)
+class EventsTracked:
+    """Tracked behaviour (page views, forms, clicks, content) landed on these contacts."""
+
+    contact_ids: tuple[int, ...]
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FormSubmitted:
+    submission_id: int
+    form_id: int
+    contact_id: int
+    hand_raise: bool
+
+
 # Handlers are dotted paths so that a lower app can publish without importing a higher one.
 # Later apps add their reactions here (scoring, segments, routing, automation).
 HANDLERS: dict[type, list[str]] = {
@@ -46,6 +70,13 @@ HANDLERS: dict[type, list[str]] = {
     LifecycleStageChanged: [],
     TimelineEventRecorded: [],
     ContactsMerged: [],
+    EventsTracked: [],
+    # In-transaction (see run_now): higher apps re-parent their rows before the delete.
+    ContactMerging: [
+        "tandem.marketing.handlers.move_merged_contact",
+        "tandem.tracking.handlers.move_merged_contact",
+    ],
+    FormSubmitted: [],
 }
 
 
@@ -57,3 +88,16 @@ def publish(event: Any) -> None:
     for path in paths:
         handler: Callable[[Any], None] = import_string(path)
         transaction.on_commit(partial(handler, event), robust=True)
+
+
+def run_now(event: Any) -> None:
+    """Run the event's handlers at once, inside the caller's transaction.
+
+    Only for work that must happen before the caller goes on (rows of higher apps that a
+    delete would otherwise cascade away); everything else goes through publish().
+    """
+    paths = HANDLERS.get(type(event))
+    if paths is None:
+        raise KeyError(f"{type(event).__name__} is not in bus.HANDLERS")
+    for path in paths:
+        import_string(path)(event)

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "tandem.accounts",
     "tandem.crm",
+    "tandem.marketing",
+    "tandem.tracking",
     "tandem.api",
     "tandem.web",
     "tandem.demo",

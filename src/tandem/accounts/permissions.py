@@ -102,3 +102,17 @@ def can_merge(user: Any) -> bool:
 def can_create_records(user: Any) -> bool:
     """Every signed-in role creates contacts and companies (a rep's are their own)."""
     return bool(user.is_authenticated and user.is_active)
+
+
+def can_manage_marketing(user: Any) -> bool:
+    """Campaigns, personas, content, forms and tracking sources: admin and marketing change them."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_admin_role or user.role == Role.MARKETING)
+    )
+
+
+def can_view_marketing(user: Any) -> bool:
+    """Every signed-in role reads campaigns, personas and content (sales uses them too)."""
+    return bool(user.is_authenticated and user.is_active)

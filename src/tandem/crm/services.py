@@ -584,6 +584,7 @@ def merge_contacts(*, primary: Contact, duplicate: Contact, by: User | None = No
     Activity.objects.filter(contact=duplicate).update(contact=primary)
     LifecycleChange.objects.filter(contact=duplicate).update(contact=primary)
     ContactMerge.objects.filter(primary=duplicate).update(primary=primary)
+    bus.run_now(bus.ContactMerging(primary_id=primary.pk, merged_id=duplicate.pk))
     # The further stage wins, so merging never un-qualifies a lead.
     dup_stage, stage = duplicate.lifecycle_stage, primary.lifecycle_stage
     promote = (
