@@ -10,5 +10,7 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    # Public, unauthenticated: tracking pixel, click redirects, content links, landing pages.
+    path("", include("tandem.tracking.urls")),
     path("", include("tandem.web.urls")),
 ]

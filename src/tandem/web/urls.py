@@ -12,4 +12,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("tandem.crm.urls")),
     path("settings/", include("tandem.accounts.urls")),
+    path("marketing/", include("tandem.marketing.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Marketing writes, one module per area: campaigns, personas, content, sources, forms, touchpoints."""
