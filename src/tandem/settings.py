@@ -179,7 +179,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 CSRF_TRUSTED_ORIGINS = [f"https://{h.lstrip('.')}" for h in ALLOWED_HOSTS if "*" not in h] + [
     f"https://*{h}" for h in ALLOWED_HOSTS if h.startswith(".")
 ]
-if _flag("TANDEM_BEHIND_PROXY", default=False):
+# Behind a proxy, the client's address is the last X-Forwarded-For hop (tracking.http).
+BEHIND_PROXY = _flag("TANDEM_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 if not DEBUG:

@@ -185,3 +185,11 @@ def channel_for(
     if any(host == h or host.endswith("." + h) for h in SOCIAL_HOSTS):
         return "organic_social"
     return "referral"
+
+
+_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+def match_key(value: Any) -> str:
+    """A tag or campaign name reduced for matching: "Spring Launch", "spring_launch" → "spring_launch"."""
+    return _SEPARATORS.sub("_", clean_tag(value)).strip("_")

@@ -26,7 +26,44 @@ EVENT_TITLES = {
     "activity_email": "Email logged",
     "task_completed": "Task completed",
     "contact_merged": "Duplicate merged in",
+    "page_view": "Page viewed",
+    "form_submit": "Form submitted",
+    "content_view": "Content viewed",
+    "content_download": "Content downloaded",
+    "link_click": "Link clicked",
+    "email_open": "Email opened",
 }
+MAX_URL_SHOWN = 160
+TRACKED_TYPES = {
+    "page_view",
+    "form_submit",
+    "content_view",
+    "content_download",
+    "link_click",
+    "email_open",
+}
+
+
+def _text(value: Any, limit: int = MAX_URL_SHOWN) -> str:
+    """A visitor-sent value as bounded plain text (the template escapes it)."""
+    text = value if isinstance(value, str) else ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tracking_detail(event: TimelineEvent, props: dict[str, Any]) -> str:
+    """Where a tracked event happened: page, form or asset, referrer and campaign tag."""
+    parts = [
+        _text(props.get("form_name")),
+        _text(props.get("title")),
+        _text(props.get("url")),
+    ]
+    referrer = _text(props.get("referrer"))
+    if referrer:
+        parts.append(f"from {referrer}")
+    utm = props.get("utm") if isinstance(props.get("utm"), dict) else {}
+    if utm.get("campaign"):
+        parts.append(f"campaign {_text(utm['campaign'], 80)}")
+    return " · ".join(p for p in parts if p)
 
 
 def event_detail(event: TimelineEvent) -> str:
@@ -47,10 +84,18 @@ def event_detail(event: TimelineEvent) -> str:
         return f"stage {stage}, source {label(SOURCE_LABELS, props.get('source'))}"
     if event.type == "contact_merged":
         return f"merged {props.get('merged_email', '')}"
+    if event.type in TRACKED_TYPES or event.type.startswith("custom:"):
+        return tracking_detail(event, props)
     if event.type == "task_completed":
         return str(props.get("subject") or "")
     simple = [f"{k}: {v}" for k, v in props.items() if isinstance(v, str | int | float) and v != ""]
     return ", ".join(simple)[:300]
+
+
+def _title(type_: str) -> str:
+    if type_.startswith("custom:"):
+        return f"Event: {_text(type_.removeprefix('custom:'), 80)}"
+    return EVENT_TITLES.get(type_, type_.replace("_", " ").capitalize())
 
 
 def timeline_rows(events: Iterable[TimelineEvent], *, with_contact: bool) -> list[dict[str, Any]]:
@@ -62,7 +107,7 @@ def timeline_rows(events: Iterable[TimelineEvent], *, with_contact: bool) -> lis
         rows.append(
             {
                 "kind": event.type.split("_", 1)[0],
-                "title": EVENT_TITLES.get(event.type, event.type.replace("_", " ").capitalize()),
+                "title": _title(event.type),
                 "detail": event_detail(event),
                 "when": event.occurred_at,
                 "who": who,

@@ -1,0 +1,1 @@
+"""Tracking pages and public endpoints, one module per area."""
