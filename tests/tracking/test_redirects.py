@@ -7,7 +7,7 @@ from django.test import Client
 
 from tandem.crm.models import TimelineEvent
 from tandem.marketing import links
-from tandem.marketing.models import TrackedLink, Touchpoint
+from tandem.marketing.models import Touchpoint, TrackedLink
 from tandem.tracking.models import Event, Visitor
 from tests.marketing.factories import CampaignFactory, ContentAssetFactory
 

@@ -11,6 +11,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from tandem.api.auth import ApiKeyAuth, BrowserSession
 from tandem.crm.api import activities_router, companies_router, contacts_router
 from tandem.errors import Conflict, DomainError, Forbidden
+from tandem.marketing.api import campaigns_router
+from tandem.tracking.api import router as events_router
 
 api = NinjaAPI(
     title="Tandem API",
@@ -71,3 +73,5 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 api.add_router("/contacts", contacts_router)
 api.add_router("/companies", companies_router)
 api.add_router("/activities", activities_router)
+api.add_router("/events", events_router)
+api.add_router("/campaigns", campaigns_router)

@@ -12,10 +12,10 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from collections.abc import Iterator
 from typing import Any
 
 from tandem.errors import InvalidInput
@@ -248,7 +248,7 @@ _NAMED = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %
 
 
 def day_order(values: list[str]) -> str | None:
-    """"dmy" or "mdy" when the file's a/b/yyyy dates settle the order (a day over 12).
+    """ "dmy" or "mdy" when the file's a/b/yyyy dates settle the order (a day over 12).
 
     "mixed" when some dates are day-first and others month-first; None when nothing settles it.
     """
@@ -393,9 +393,11 @@ class CampaignIndex:
 
 
 def _is_total(row: list[str], columns: Columns) -> bool:
-    """Google Ads ends its reports with "Total: …" rows, which have no day."""
-    day = row[columns.date].strip() if columns.date < len(row) else ""
-    return day in ("", "--") and any(cell.strip().lower().startswith("total") for cell in row)
+    """Google Ads ends its reports with "Total: …" rows, whose day cell holds no day."""
+    day = row[columns.date].strip().lower() if columns.date < len(row) else ""
+    if day not in ("", "--") and not day.startswith("total"):
+        return False
+    return any(cell.strip().lower().startswith("total") for cell in row)
 
 
 def read_costs(data: bytes, index: CampaignIndex | None = None) -> ParsedCosts:

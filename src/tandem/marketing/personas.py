@@ -130,6 +130,7 @@ def _clean_one(index: int, name: str, spec: CriterionField, value: Any) -> Any:
     # Numbers: an int, a decimal string or a float from JSON; never a boolean (bool is an int).
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise _fail(index, f"{name} needs a number, not {_shown(value)}")
+    number: int | str | None
     try:
         if spec.kind == "int":
             number = clean_int(value, field=name, maximum=MAX_EMPLOYEES)

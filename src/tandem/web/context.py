@@ -15,6 +15,10 @@ from tandem.accounts import permissions
 NAV: list[tuple[str, str, Callable[[Any], bool] | None]] = [
     ("Contacts", "web:contacts", None),
     ("Companies", "web:companies", None),
+    ("Campaigns", "web:campaigns", permissions.can_view_marketing),
+    ("Personas", "web:personas", permissions.can_view_marketing),
+    ("Content", "web:content", permissions.can_view_marketing),
+    ("Forms", "web:forms", permissions.can_manage_marketing),
     ("Import", "web:import", permissions.can_import),
     ("API keys", "web:apikeys", None),
 ]

@@ -60,7 +60,8 @@ def tracking_detail(event: TimelineEvent, props: dict[str, Any]) -> str:
     referrer = _text(props.get("referrer"))
     if referrer:
         parts.append(f"from {referrer}")
-    utm = props.get("utm") if isinstance(props.get("utm"), dict) else {}
+    raw_utm = props.get("utm")
+    utm: dict[str, Any] = raw_utm if isinstance(raw_utm, dict) else {}
     if utm.get("campaign"):
         parts.append(f"campaign {_text(utm['campaign'], 80)}")
     return " · ".join(p for p in parts if p)

@@ -39,9 +39,7 @@ def persona_counts(user: Any, personas: list[Persona]) -> dict[int, dict[str, in
     if not personas:
         return {}
     contacts = permissions.visible(user, Contact.objects.all()).order_by()
-    matched = contacts.aggregate(
-        **{f"p{p.pk}": Count("pk", filter=persona_q(p)) for p in personas}
-    )
+    matched = contacts.aggregate(**{f"p{p.pk}": Count("pk", filter=persona_q(p)) for p in personas})
     assigned = dict(
         contacts.filter(persona_id__in=[p.pk for p in personas])
         .values("persona_id")
@@ -73,4 +71,3 @@ def matched_count(user: Any, persona: Persona | list[dict[str, Any]]) -> int:
 def names_by_id(ids: list[int]) -> dict[int, str]:
     """Persona names for a set of ids (a contact's persona_id has no foreign key to follow)."""
     return dict(Persona.objects.filter(pk__in=ids).values_list("pk", "name"))
-

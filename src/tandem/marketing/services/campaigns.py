@@ -20,7 +20,7 @@ from tandem.crm.normalise import (
     clean_decimal,
     clean_text,
 )
-from tandem.errors import Conflict, InvalidInput
+from tandem.errors import Conflict, DomainError, InvalidInput
 from tandem.marketing import costs_import, links, utm
 from tandem.marketing.models import (
     Campaign,
@@ -73,11 +73,9 @@ def clean_money(value: Any, *, field: str, positive: bool = False) -> Decimal | 
     return amount
 
 
-def clean_date(value: Any, *, field: str, required: bool = False) -> date | None:
+def clean_date(value: Any, *, field: str) -> date | None:
     """An optional calendar day, from a date or an ISO "YYYY-MM-DD" string."""
     if value is None or value == "":
-        if required:
-            raise InvalidInput(f"{field} is required", field=field)
         return None
     if isinstance(value, datetime):
         return value.date()
@@ -89,6 +87,14 @@ def clean_date(value: Any, *, field: str, required: bool = False) -> date | None
         raise InvalidInput(
             f"{field} {str(value)[:40]!r} is not a date (YYYY-MM-DD)", field=field
         ) from None
+
+
+def required_date(value: Any, *, field: str) -> date:
+    """A calendar day that must be given."""
+    day = clean_date(value, field=field)
+    if day is None:
+        raise InvalidInput(f"{field} is required", field=field)
+    return day
 
 
 def clean_user_tag(value: Any, *, key: str) -> str:
@@ -135,7 +141,9 @@ def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
 
 def unique_campaign_tag(base: str, *, exclude_pk: int | None = None) -> str:
     """`base`, or `base_2`, `base_3`… : the first that no other campaign uses."""
-    taken_qs = Campaign.objects.filter(Q(utm_campaign=base) | Q(utm_campaign__startswith=f"{base}_"))
+    taken_qs = Campaign.objects.filter(
+        Q(utm_campaign=base) | Q(utm_campaign__startswith=f"{base}_")
+    )
     if exclude_pk is not None:
         taken_qs = taken_qs.exclude(pk=exclude_pk)
     taken = set(taken_qs.values_list("utm_campaign", flat=True))
@@ -247,6 +255,16 @@ def update_campaign(
     unknown = set(changes).difference(CAMPAIGN_EDITABLE)
     if unknown:
         raise InvalidInput(f"unknown campaign field(s): {', '.join(sorted(unknown))}")
+    try:
+        _apply_changes(campaign, changes)
+    except DomainError:
+        # The caller's object shows what is stored, not the half-applied refused change.
+        campaign.refresh_from_db()
+        raise
+    return campaign
+
+
+def _apply_changes(campaign: Campaign, changes: dict[str, Any]) -> None:
     fields: set[str] = set()
     old_defaults = utm.DEFAULT_TAGS.get(campaign.channel, ("", ""))
     typed_tag = False
@@ -308,7 +326,6 @@ def update_campaign(
         _save_with_tag(campaign, typed=typed_tag, update_fields=[*fields, "updated_at"])
     if chosen is not None:
         campaign.personas.set(chosen)
-    return campaign
 
 
 @transaction.atomic
@@ -350,7 +367,7 @@ def add_cost(
         raise InvalidInput("amount is required", field="amount")
     return CampaignCost.objects.create(
         campaign=campaign,
-        incurred_on=clean_date(incurred_on, field="incurred_on", required=True),
+        incurred_on=required_date(incurred_on, field="incurred_on"),
         amount=value,
         currency=clean_currency(currency or campaign.currency),
         description=clean_text(description, field="description", max_length=255),

@@ -237,8 +237,8 @@ def file_response(asset: ContentAsset, *, download: bool) -> FileResponse:
     if not asset.file:
         raise Http404("this asset is a link, not a file")
     try:
-        handle = default_storage.open(asset.file.name, "rb")
-    except (FileNotFoundError, OSError):
+        handle = default_storage.open(str(asset.file.name), "rb")
+    except OSError:  # FileNotFoundError included
         raise Http404("this asset's file is missing from storage") from None
     # The stored type came from sniffing; anything else in the row is served as opaque bytes.
     kind = FILE_KINDS.get(asset.mime_type)
@@ -283,9 +283,7 @@ def _persona_ids(raw: Iterable[Any]) -> list[int]:
     found = set(Persona.objects.filter(pk__in=ids).values_list("pk", flat=True))
     missing = [pk for pk in ids if pk not in found]
     if missing:
-        raise InvalidInput(
-            f"no persona with id {', '.join(map(str, missing))}", field="personas"
-        )
+        raise InvalidInput(f"no persona with id {', '.join(map(str, missing))}", field="personas")
     return ids
 
 

@@ -59,10 +59,18 @@ class PersonaForm(forms.Form):
     """A persona's words; its criteria rows are posted beside it and parsed by criteria_rows()."""
 
     name = forms.CharField(max_length=120)
-    description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
-    pains = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
-    goals = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
-    objections = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    pains = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    goals = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    objections = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 def _require_manage(user: Any) -> None:
@@ -85,7 +93,11 @@ def _value_text(value: Any) -> str:
 def rows_from_criteria(criteria: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Stored criteria as the editor's rows of field / op / value text."""
     return [
-        {"field": str(c.get("field", "")), "op": str(c.get("op", "")), "value": _value_text(c.get("value", ""))}
+        {
+            "field": str(c.get("field", "")),
+            "op": str(c.get("op", "")),
+            "value": _value_text(c.get("value", "")),
+        }
         for c in criteria
         if isinstance(c, dict)
     ]
@@ -214,12 +226,20 @@ def _edit(request: AuthedRequest, persona: Persona | None) -> HttpResponse:
     """New and edit share one form: add/remove rows re-render it, save writes through a service."""
     if request.method == "GET":
         initial = (
-            {f: getattr(persona, f) for f in ("name", "description", "pains", "goals", "objections")}
+            {
+                f: getattr(persona, f)
+                for f in ("name", "description", "pains", "goals", "objections")
+            }
             if persona
             else {}
         )
         rows = rows_from_criteria(persona.criteria) if persona else []
-        return _form_page(request, persona=persona, form=PersonaForm(initial=initial), rows=rows or [{"field": "", "op": "", "value": ""}])
+        return _form_page(
+            request,
+            persona=persona,
+            form=PersonaForm(initial=initial),
+            rows=rows or [{"field": "", "op": "", "value": ""}],
+        )
     form = PersonaForm(request.POST)
     rows = rows_from_post(request)
     action = request.POST.get("action", "save")
@@ -245,7 +265,9 @@ def _edit(request: AuthedRequest, persona: Persona | None) -> HttpResponse:
     except DomainError as problem:
         field = getattr(problem, "field", None)
         if field == "criteria":
-            return _form_page(request, persona=persona, form=form, rows=rows, error=str(problem), status=422)
+            return _form_page(
+                request, persona=persona, form=form, rows=rows, error=str(problem), status=422
+            )
         form.add_error(field if field in form.fields else None, str(problem))
     else:
         return redirect("web:persona", pk=persona.pk)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
@@ -21,7 +22,7 @@ def _visitor(request: HttpRequest) -> tuple[str, bool]:
     return (existing, False) if existing else (http.new_anonymous_id(), True)
 
 
-def _remember(response: HttpResponse, request: HttpRequest, anonymous_id: str, new: bool) -> None:
+def _remember(response: HttpResponseBase, request: HttpRequest, anonymous_id: str, new: bool) -> None:
     if new:
         response.set_cookie(
             http.ANONYMOUS_COOKIE,
@@ -33,14 +34,14 @@ def _remember(response: HttpResponse, request: HttpRequest, anonymous_id: str, n
         )
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
+def _no_store(response: HttpResponseBase) -> HttpResponseBase:
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
 
 
 @require_GET
-def click(request: HttpRequest, token: str) -> HttpResponse:
+def click(request: HttpRequest, token: str) -> HttpResponseBase:
     """Record a click on a registered link and redirect to its stored destination (never the request's)."""
     parsed = links.parse_click_token(token)
     if parsed is None:
@@ -66,7 +67,7 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def content(request: HttpRequest, token: str) -> HttpResponse:
+def content(request: HttpRequest, token: str) -> HttpResponseBase:
     """Record a view (a link asset) or download (a file asset) and serve it safely."""
     if len(token) > MAX_TOKEN:
         raise Http404("unknown content")
@@ -75,7 +76,7 @@ def content(request: HttpRequest, token: str) -> HttpResponse:
     is_file = bool(asset.file)
     # Built first: a file missing from storage is a 404, not a recorded download.
     if is_file:
-        response: HttpResponse = file_response(asset, download=request.GET.get("inline") != "1")
+        response: HttpResponseBase = file_response(asset, download=request.GET.get("inline") != "1")
     else:
         response = HttpResponseRedirect(asset.url)
     services.record_server_event(
