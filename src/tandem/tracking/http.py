@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from tandem.marketing.services.sources import normalise_origin
 
@@ -72,8 +74,30 @@ def new_anonymous_id() -> str:
     return secrets.token_hex(16)
 
 
+# 16 to 64 ASCII letters, digits, - or _ (a regex: this runs for every ingested event).
+_ANONYMOUS_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 def valid_anonymous_id(value: str | None) -> str:
     """The id when it looks like one we (or our script) made, else '' (hostile input is dropped)."""
-    if not value or not 16 <= len(value) <= 64:
+    if not value or not isinstance(value, str) or not _ANONYMOUS_ID.fullmatch(value):
         return ""
-    return value if all(c.isalnum() or c in "-_" for c in value) and value.isascii() else ""
+    return value
+
+
+def visitor_id(request: HttpRequest) -> tuple[str, bool]:
+    """The browser's anonymous id from our first-party cookie, or a fresh one (and whether new)."""
+    existing = valid_anonymous_id(request.COOKIES.get(ANONYMOUS_COOKIE))
+    return (existing, False) if existing else (new_anonymous_id(), True)
+
+
+def remember_visitor(response: HttpResponseBase, request: HttpRequest, anonymous_id: str) -> None:
+    """Keep the anonymous id in our first-party cookie (HttpOnly: only the server reads it)."""
+    response.set_cookie(
+        ANONYMOUS_COOKIE,
+        anonymous_id,
+        max_age=ANONYMOUS_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )

@@ -1,5 +1,4 @@
-"""Form builder pages: list, settings, fields and their order, consent, status, preview,
-embed snippet, and each form's submissions (page and CSV). Admin and marketing only."""
+"""Form builder pages (admin and marketing): forms, fields, consent, preview, embed, submissions."""
 
 from __future__ import annotations
 

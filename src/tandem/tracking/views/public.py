@@ -16,24 +16,6 @@ from tandem.tracking import http, services
 MAX_TOKEN = 64
 
 
-def _visitor(request: HttpRequest) -> tuple[str, bool]:
-    """The browser's anonymous id from our first-party cookie, or a fresh one (and whether new)."""
-    existing = http.valid_anonymous_id(request.COOKIES.get(http.ANONYMOUS_COOKIE))
-    return (existing, False) if existing else (http.new_anonymous_id(), True)
-
-
-def _remember(response: HttpResponseBase, request: HttpRequest, anonymous_id: str, new: bool) -> None:
-    if new:
-        response.set_cookie(
-            http.ANONYMOUS_COOKIE,
-            anonymous_id,
-            max_age=http.ANONYMOUS_COOKIE_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure(),
-        )
-
-
 def _no_store(response: HttpResponseBase) -> HttpResponseBase:
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
@@ -49,7 +31,7 @@ def click(request: HttpRequest, token: str) -> HttpResponseBase:
     link_id, contact_id = parsed
     link = get_object_or_404(TrackedLink.objects.select_related("campaign"), pk=link_id)
     contact = Contact.objects.filter(pk=contact_id).first() if contact_id else None
-    anonymous_id, new = _visitor(request)
+    anonymous_id, new = http.visitor_id(request)
     services.record_server_event(
         type="link_click",
         anonymous_id=anonymous_id,
@@ -62,7 +44,8 @@ def click(request: HttpRequest, token: str) -> HttpResponseBase:
         },
     )
     response = _no_store(HttpResponseRedirect(link.url))
-    _remember(response, request, anonymous_id, new)
+    if new:
+        http.remember_visitor(response, request, anonymous_id)
     return response
 
 
@@ -72,7 +55,7 @@ def content(request: HttpRequest, token: str) -> HttpResponseBase:
     if len(token) > MAX_TOKEN:
         raise Http404("unknown content")
     asset = get_object_or_404(ContentAsset, public_token=token, archived=False)
-    anonymous_id, new = _visitor(request)
+    anonymous_id, new = http.visitor_id(request)
     is_file = bool(asset.file)
     # Built first: a file missing from storage is a 404, not a recorded download.
     if is_file:
@@ -90,5 +73,6 @@ def content(request: HttpRequest, token: str) -> HttpResponseBase:
         },
     )
     _no_store(response)
-    _remember(response, request, anonymous_id, new)
+    if new:
+        http.remember_visitor(response, request, anonymous_id)
     return response
