@@ -12,6 +12,7 @@ COMMANDS = [
     "serve",
     "worker",
     "apikey",
+    "source",
     "import",
     "export",
     "migrate",

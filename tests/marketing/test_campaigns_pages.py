@@ -238,6 +238,7 @@ def test_delete_without_traffic_and_refusal_with_it(client_as, world):
 def test_page_shows_figures_tags_and_definitions(client_as, campaign):
     contact = ContactFactory()
     TouchpointFactory(campaign=campaign, kind="visit", contact=contact)
+    TouchpointFactory(campaign=campaign, kind="form_submit", contact=contact)
     FormSubmission.objects.create(
         form=FormFactory(), contact=contact, submitted_at=campaign.created_at, campaign=campaign
     )
@@ -252,7 +253,10 @@ def test_page_shows_figures_tags_and_definitions(client_as, campaign):
     )
     body = response.content.decode()
     assert "spring_launch" in body
-    assert 'title="Distinct contacts who submitted a form for this campaign"' in body
+    assert (
+        'title="Distinct contacts captured: a form submitted for this campaign, or attendance at it"'
+        in body
+    )
     assert "25.0 %" in body  # 250 of a 1,000 budget
 
 
@@ -368,6 +372,7 @@ def _busy_campaigns(n: int) -> None:
         FormSubmission.objects.create(
             form=form, contact=contact, submitted_at=c.created_at, campaign=c
         )
+        TouchpointFactory(campaign=c, contact=contact, kind="form_submit")
 
 
 def _count(client: Client, url: str, **headers) -> int:

@@ -40,8 +40,8 @@ def fixture(db):
     touch("visit", at("2025-06-16", 10), ann, "anon-a")  # week 11
     touch("click", at("2025-06-17"), ann, "anon-a")
     touch("visit", at("2025-06-10"), None, "anon-a")  # ann before she was identified; week 10
-    touch("form_submit", at("2025-06-02"), bob)
-    touch("event", at("2025-06-12"), cy)  # reach, but neither a visit nor engagement
+    touch("form_submit", at("2025-06-02"), bob)  # bob captured: week 9
+    touch("event", at("2025-06-12"), cy)  # cy captured at the event (week 10); not engagement
     touch("visit", at("2025-06-10"), None, "anon-x")  # week 10
     touch("visit", at("2025-06-11"), None, "anon-x")  # week 10
     touch("content_view", at("2025-05-01"), None, "anon-x")
@@ -57,9 +57,10 @@ def fixture(db):
     def submit(when: datetime, contact=None, on=campaign) -> None:
         FormSubmission.objects.create(form=form, contact=contact, submitted_at=when, campaign=on)
 
-    submit(at("2025-06-17"), ann)  # ann's first: week 11
+    # Submissions alone (no form_submit touch for this campaign) do not make a lead.
+    submit(at("2025-06-17"), ann)
     submit(at("2025-06-18"), ann)
-    submit(at("2025-05-01"), bob)  # bob's first: week of April 28 (week 4)
+    submit(at("2025-05-01"), bob)
     submit(at("2025-06-03"), bob)
     submit(at("2025-06-05"), None)  # anonymous: not a lead
     submit(at("2025-06-05"), cy, on=other)
@@ -81,6 +82,7 @@ def test_campaign_figures(fixture):
     assert stats.visits == 7
     # ann's click, bob's form, anon-x's content view, anon-y's email open
     assert stats.engagement == 4
+    # captured: bob by a form, cy by attending
     assert stats.leads == 2
     assert stats.cost == Decimal("500.50")
     assert stats.currency == "USD"
@@ -94,9 +96,10 @@ def test_weekly_series(fixture):
     weeks = [(w.starts_on, w.visits, w.leads) for w in stats.weekly]
     assert len(weeks) == 12
     assert weeks[0] == (FIRST_WEEK, 1, 0)
-    assert weeks[4] == (date(2025, 4, 28), 0, 1)
-    assert weeks[10] == (date(2025, 6, 9), 3, 0)
-    assert weeks[11] == (date(2025, 6, 16), 2, 1)
+    assert weeks[4] == (date(2025, 4, 28), 0, 0)
+    assert weeks[9] == (date(2025, 6, 2), 0, 1)
+    assert weeks[10] == (date(2025, 6, 9), 3, 1)
+    assert weeks[11] == (date(2025, 6, 16), 2, 0)
     assert sum(w[1] for w in weeks) == 6  # every visit but the one before the window
     assert sum(w[2] for w in weeks) == 2
     assert (stats.visits_max, stats.leads_max) == (3, 1)
@@ -125,7 +128,8 @@ def test_list_annotations_match_the_figures(fixture):
     """The list's spent and leads (subqueries) agree with the campaign page's figures."""
     rows = {c.pk: (c.spent, c.leads) for c in queries.campaigns_for()}
     assert rows[fixture.pk] == (Decimal("500.50"), 2)
-    assert sorted(rows.values()) == [(Decimal("500.50"), 2), (Decimal("999.00"), 1)]
+    # the other campaign only has a submission without a capture touch, and a visit
+    assert sorted(rows.values()) == [(Decimal("500.50"), 2), (Decimal("999.00"), 0)]
 
 
 def test_list_filters_and_prefix_search(db):

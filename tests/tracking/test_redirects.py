@@ -24,7 +24,9 @@ def test_a_signed_click_redirects_to_the_stored_url_and_records_the_touch(link, 
     """Given a token for a link sent to a known contact, when it is followed, then the browser
     goes to the stored URL, the contact's timeline has the click and the campaign gets a touch."""
     contact = world.rep1_contact
-    response = Client().get(f"/t/c/{links.click_token(link.pk, contact.pk)}?url=https://evil.example")
+    response = Client().get(
+        f"/t/c/{links.click_token(link.pk, contact.pk)}?url=https://evil.example"
+    )
     assert response.status_code == 302
     assert response["Location"] == DESTINATION
     assert response["Cache-Control"] == "no-store"

@@ -186,7 +186,8 @@ class LifecycleChange(models.Model):
 class TimelineEvent(models.Model):
     """Append-only: everything that happens to a contact or company."""
 
-    type = models.CharField(max_length=60)
+    # Wide enough for the tracking types `custom:<name>` (a name is at most 64 characters).
+    type = models.CharField(max_length=80)
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(

@@ -13,7 +13,16 @@ from django.db import models
 
 from tandem.accounts.models import Team, User
 from tandem.crm.models import Company, Contact, LifecycleChange
-from tandem.demo.data import Country, Industry, TerritoryPlan
+from tandem.demo.data import CampaignPlan, Country, Industry, TerritoryPlan
+from tandem.marketing.models import (
+    Campaign,
+    ConsentText,
+    ContentAsset,
+    Form,
+    Persona,
+    Source,
+    TrackedLink,
+)
 
 MONTHS = 18
 BATCH = 2000
@@ -40,6 +49,33 @@ class Person:
 
 
 @dataclass
+class CampaignWindow:
+    """When a campaign can touch people: [start, end), and its live days (events, webinars)."""
+
+    campaign: Campaign
+    plan: CampaignPlan
+    start: datetime
+    end: datetime
+    live: tuple[datetime, datetime] | None
+
+
+@dataclass
+class PlannedTouch:
+    """One touch of a contact's journey; the journeys step plans it, then places it in time.
+
+    phase: "pre" (an anonymous visit before the contact existed), "create" (the touch that
+    created the contact), "post" (after creation, before its furthest stage), "after" (a
+    follow-up after its last forward move, not part of its propensity).
+    """
+
+    channel: str
+    phase: str
+    kind: str
+    at: datetime | None = None
+    campaign: Campaign | None = None
+
+
+@dataclass
 class DemoContext:
     """What the steps share: seed, clock, sizes, and every object created so far."""
 
@@ -57,6 +93,22 @@ class DemoContext:
     # Every contact's stage history in order (LifecycleChange rows, saved).
     history: dict[int, list[LifecycleChange]] = field(default_factory=lambda: defaultdict(list))
     counts: Counter[str] = field(default_factory=Counter)
+    # Marketing (generators/marketing.py): by key, in creation order.
+    personas: dict[str, Persona] = field(default_factory=dict)
+    campaigns: list[Campaign] = field(default_factory=list)
+    calendar: list[CampaignWindow] = field(default_factory=list)
+    assets: dict[str, ContentAsset] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    forms: dict[str, Form] = field(default_factory=dict)
+    # Each form's consent wording versions, oldest first.
+    consent: dict[str, list[ConsentText]] = field(default_factory=dict)
+    links: dict[int, list[TrackedLink]] = field(default_factory=dict)
+    # Journeys (generators/journeys.py): each contact's touches, and the propensity they give
+    # it, which the lifecycle step turns into its chances of moving on.
+    journeys: dict[int, list[PlannedTouch]] = field(default_factory=dict)
+    propensity: dict[int, float] = field(default_factory=dict)
+    # When each campaign touched someone (its spend follows its touches).
+    campaign_touches: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
 
     @property
     def start(self) -> datetime:

@@ -704,3 +704,483 @@ EMAIL_SUBJECTS: tuple[str, ...] = (
     "Proposal for {company}",
     "Quick question, {first_name}",
 )
+
+# ---------------------------------------------------------------------------------------------
+# Marketing: the demo company's sites, the channel model, personas, campaigns, content, forms.
+
+SITE = "https://www.tandem-demo.example"  # the demo company's marketing site (a reserved TLD)
+DOCS_SITE = "https://docs.tandem-demo.example"
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    """One channel of the journey model (docs/demo.md, "The channel model").
+
+    reach: the channel's weight among a contact's sampled touches; anonymous: its weight among
+    the touches of visitors who never sign up; cost_per_touch: USD one campaign touch costs;
+    effect: how strongly one touch pulls a person toward buying (the truth attribution is
+    checked against); kind: what a touch usually is; untagged: share of touches that carry no
+    campaign; known_only: only a known contact can be touched (we need their address); web: a
+    touch is a visit to our site; referrers: where its visits come from.
+    """
+
+    reach: float
+    anonymous: float
+    cost_per_touch: float
+    effect: float
+    kind: str
+    untagged: float = 0.0
+    known_only: bool = False
+    web: bool = True
+    referrers: tuple[tuple[str, float], ...] = ()
+
+
+# Strongest effect first. Weak channels bring many visitors who never sign up.
+CHANNELS: dict[str, ChannelPlan] = {
+    "referral": ChannelPlan(5, 2, 2.00, 3.0, "visit", untagged=0.6, referrers=(
+        ("https://www.g2.com/", 35), ("https://www.capterra.com/", 20),
+        ("https://blog.revopscollective.example/", 15), ("https://news.ycombinator.com/", 5),
+        ("https://www.linkedin.com/", 25))),
+    "events": ChannelPlan(9, 0, 150.00, 2.8, "event", web=False),
+    "webinar": ChannelPlan(8, 2, 12.00, 2.6, "event"),
+    "paid_search": ChannelPlan(12, 5, 6.50, 2.2, "visit",
+                               referrers=(("https://www.google.com/", 1),)),
+    "partner": ChannelPlan(3, 2, 5.00, 1.6, "visit", referrers=(
+        ("https://www.hubsync.example/", 70), ("https://partners.hubsync.example/", 30))),
+    "direct_mail": ChannelPlan(2, 0, 45.00, 1.4, "visit", known_only=True),
+    "outbound": ChannelPlan(4, 0, 12.00, 1.2, "other", known_only=True, web=False),
+    "organic_search": ChannelPlan(8, 20, 0.40, 1.0, "visit", untagged=0.7, referrers=(
+        ("https://www.google.com/", 80), ("https://www.bing.com/", 12),
+        ("https://duckduckgo.com/", 8))),
+    "content": ChannelPlan(7, 8, 4.00, 0.9, "content_view", referrers=(
+        ("https://www.b2bcontenthub.example/", 60), ("https://medium.com/", 40))),
+    "email": ChannelPlan(10, 0, 0.60, 0.7, "click", known_only=True),
+    "paid_social": ChannelPlan(7, 12, 9.00, 0.5, "visit",
+                               referrers=(("https://www.linkedin.com/", 1),)),
+    "organic_social": ChannelPlan(9, 24, 0.30, 0.15, "visit", untagged=0.5, referrers=(
+        ("https://www.linkedin.com/", 60), ("https://t.co/", 20), ("https://www.youtube.com/", 20))),
+    "display": ChannelPlan(8, 30, 1.20, 0.1, "visit", referrers=(
+        ("https://googleads.g.doubleclick.net/", 60), ("https://www.businessinsider.example/", 20),
+        ("https://www.techweekly.example/", 20))),
+}
+
+# Search terms and ad variants that paid touches carry in utm_term / utm_content.
+SEARCH_TERMS: tuple[str, ...] = _words(
+    "tandem crm, tandem revenue platform, revenue analytics software, marketing attribution "
+    "tool, lead scoring software, sales and marketing alignment, funnel reporting, crm for "
+    "b2b saas, hubspot alternative, mql to sql conversion")
+AD_VARIANTS: tuple[str, ...] = ("carousel_a", "carousel_b", "single_image", "video_15s",
+                                "document_ad")
+
+
+@dataclass(frozen=True)
+class PersonaPlan:
+    """A persona and its fit criteria (marketing.personas fields and operators)."""
+
+    key: str
+    name: str
+    description: str
+    pains: str
+    goals: str
+    objections: str
+    criteria: tuple[tuple[str, str, object], ...]
+
+
+B2B_INDUSTRIES = ("Software", "IT Services", "Marketing & Advertising", "Financial Services",
+                  "Professional Services", "Telecommunications", "Media & Entertainment")
+
+# Checked in this order: a contact gets the first persona it fits.
+PERSONAS: tuple[PersonaPlan, ...] = (
+    PersonaPlan(
+        "revops", "RevOps Riley",
+        "Runs revenue, sales or marketing operations at a company of 50+ people; owns the CRM, "
+        "the routing rules and the funnel report.",
+        "Stitches spreadsheets from four tools every Monday. Lead routing breaks whenever a "
+        "territory changes. Nobody agrees on what counts as an MQL.",
+        "One funnel definition both teams trust; routing and SLAs that run themselves; a "
+        "weekly report that takes minutes, not a day.",
+        "Migration risk and data quality; another tool to maintain; will it integrate with "
+        "the billing system?",
+        (("contact.title", "contains", "Operations"), ("company.employees", "gte", 50)),
+    ),
+    PersonaPlan(
+        "demand_gen", "Demand Gen Dana",
+        "Leads marketing or demand generation at a B2B company of 20 to 2,000 people; measured "
+        "on pipeline, not clicks.",
+        "Cannot prove which campaigns create pipeline; sales ignores half the leads; budget "
+        "cuts land on channels nobody can defend.",
+        "Attribution the CFO accepts; faster lead follow-up; more budget for what works.",
+        "Attribution models feel like black boxes; worried the sales team will not log their "
+        "work; has been burnt by a long implementation before.",
+        (("contact.title", "contains", "Marketing"), ("company.employees", "gte", 20),
+         ("company.employees", "lte", 2000), ("company.industry", "in", list(B2B_INDUSTRIES))),
+    ),
+    PersonaPlan(
+        "sales_leader", "Sales Leader Sam",
+        "Leads or works in a sales team of a company with 20+ people; lives in the pipeline "
+        "review.",
+        "Reps chase leads that were never qualified; forecasts are gut feel; marketing's "
+        "numbers never match the CRM.",
+        "Qualified leads routed in minutes; a forecast built on stage history; one view of the "
+        "account for the whole team.",
+        "Reps hate data entry; switching CRMs mid-year is risky; wants proof from a company of "
+        "similar size.",
+        (("contact.title", "contains", "Sales"), ("company.employees", "gte", 20)),
+    ),
+    PersonaPlan(
+        "founder", "Founder Fiona",
+        "Founder or one of the first hires at a B2B company under 50 people, wearing every hat "
+        "and signing off every tool; often still sells herself.",
+        "Growth stalled after the founder-led sales phase; no time to build reporting; tools "
+        "sprawl with every new hire.",
+        "A repeatable funnel the first sales hire can run; clear numbers for the next "
+        "funding round.",
+        "Price and the time to set up; does not want an enterprise tool; needs value in weeks.",
+        (("company.employees", "lte", 50), ("company.industry", "in", list(B2B_INDUSTRIES))),
+    ),
+    PersonaPlan(
+        "finance", "Finance Approver Frank",
+        "Finance leader at a company of 100+ people who approves software spend and asks for "
+        "payback.",
+        "Marketing spend grows while cost per customer is unknown; renewals surprise him; "
+        "too many overlapping subscriptions.",
+        "Customer acquisition cost by channel; one contract instead of three; predictable "
+        "pricing.",
+        "Total cost of ownership; security review and data processing agreement; lock-in.",
+        (("contact.title", "contains", "Finance"), ("company.employees", "gte", 100)),
+    ),
+    PersonaPlan(
+        "it_evaluator", "Technical Evaluator Eve",
+        "Engineer or engineering leader at a company of 200+ people who evaluates security, "
+        "integration and hosting.",
+        "Shadow IT from marketing tools; tracking scripts of unknown origin; data spread "
+        "across vendors and regions.",
+        "Self-hosted, auditable software; an API and webhooks; SSO and clear data flows.",
+        "Maintenance burden of self-hosting; scale limits; who supports it at 3 a.m.",
+        (("contact.title", "contains", "Engineer"), ("company.employees", "gte", 200)),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    """A campaign of the demo calendar.
+
+    start/end are days after the demo's start (or after now, when `from_now`); end None means
+    always on. The name may use {year}, {quarter}, {season} and {topic}, filled from the start
+    (a webinar's from its live date). `live`: (days after the start, how many days) when the
+    campaign happens (an event, a live webinar), so touches of its channel gather there.
+    `cost`: "import:<platform>" for
+    ad-spend imports, "monthly" for typed-in monthly invoices, "lump" for typed-in event or
+    print costs.
+    """
+
+    name: str
+    channel: str
+    stage: str
+    start: float
+    end: float | None
+    source: str
+    medium: str
+    personas: tuple[str, ...]
+    objective: str
+    cost: str
+    weight: float = 1.0
+    from_now: bool = False
+    live: tuple[int, int] | None = None
+    paused_days_ago: int = 0
+
+
+_ALL = ("revops", "demand_gen", "sales_leader", "founder", "finance", "it_evaluator")
+_MKT = ("revops", "demand_gen")
+_LEADERS = ("revops", "sales_leader", "founder")
+
+CAMPAIGNS: tuple[CampaignPlan, ...] = (
+    # Paid search: always-on brand and non-brand, imported from the ad platforms.
+    CampaignPlan("Google Ads — Brand", "paid_search", "decision", 0, None, "google", "cpc", _ALL,
+                 "Capture people who search for Tandem by name.", "import:google_ads", 3),
+    CampaignPlan("Google Ads — Competitor terms", "paid_search", "consideration", 60, None,
+                 "google", "cpc", _MKT, "Reach buyers comparing revenue tools.",
+                 "import:google_ads"),
+    CampaignPlan("Google Ads — Revenue analytics (non-brand)", "paid_search", "consideration", 0,
+                 300, "google", "cpc", _MKT, "Generate leads from category searches.",
+                 "import:google_ads"),
+    CampaignPlan("Google Ads — Funnel reporting (non-brand)", "paid_search", "consideration", 300,
+                 None, "google", "cpc", _MKT, "Generate leads from category searches.",
+                 "import:google_ads"),
+    CampaignPlan("Microsoft Ads — Brand", "paid_search", "decision", 120, None, "bing", "cpc",
+                 _ALL, "Brand searches on Bing.", "import:csv", 0.4),
+    # Paid social.
+    CampaignPlan("LinkedIn Ads — Funnel Playbook lead gen", "paid_social", "consideration", 30,
+                 210, "linkedin", "paid_social", _MKT, "Ebook downloads from marketing leaders.",
+                 "import:linkedin"),
+    CampaignPlan("LinkedIn Ads — Website retargeting", "paid_social", "decision", 0, None,
+                 "linkedin", "paid_social", _ALL, "Bring back visitors of the pricing page.",
+                 "import:linkedin"),
+    CampaignPlan("LinkedIn Ads — Webinar promotion", "paid_social", "awareness", 240, None,
+                 "linkedin", "paid_social", _LEADERS, "Registrations for the quarterly webinars.",
+                 "import:linkedin"),
+    CampaignPlan("Meta — Lookalike audience test", "paid_social", "awareness", -70, 30,
+                 "facebook", "paid_social", ("founder",), "Test lookalikes of our customers.",
+                 "import:meta", 1.5, from_now=True, paused_days_ago=21),
+    # Display.
+    CampaignPlan("Display — Retargeting (Google Display Network)", "display", "consideration", 0,
+                 None, "google", "display", _ALL, "Stay visible to recent visitors.",
+                 "import:google_ads"),
+    CampaignPlan("Programmatic awareness burst — {season} {year}", "display", "awareness", 150, 192,
+                 "programmatic", "display", _ALL, "Reach new accounts in our industries.",
+                 "import:csv", 3),
+    CampaignPlan("Programmatic awareness burst — {season} {year}", "display", "awareness", 420, 462,
+                 "programmatic", "display", _ALL, "Reach new accounts in our industries.",
+                 "import:csv", 3),
+    # Organic search: content the team writes; most search visits carry no campaign at all.
+    CampaignPlan("SEO — Revenue analytics pillar pages", "organic_search", "awareness", 0, None,
+                 "google", "organic", _MKT, "Rank for revenue analytics topics.", "monthly"),
+    CampaignPlan("SEO — Comparison pages refresh", "organic_search", "consideration", 200, 320,
+                 "google", "organic", _MKT, "Win comparison searches.", "monthly", 2),
+    # Organic social.
+    CampaignPlan("LinkedIn company page — weekly posts", "organic_social", "awareness", 0, None,
+                 "linkedin", "social", _ALL, "Keep the brand in front of the market.", "monthly"),
+    CampaignPlan("Customer stories video series", "organic_social", "consideration", 150, 330,
+                 "youtube", "social", _ALL, "Proof from customers, in their words.", "monthly"),
+    CampaignPlan("Founder-led LinkedIn posts", "organic_social", "awareness", 330, None,
+                 "linkedin", "social", _LEADERS, "Build an audience around the founders.",
+                 "monthly"),
+    # Email.
+    CampaignPlan("Monthly newsletter", "email", "awareness", 0, None, "newsletter", "email", _ALL,
+                 "Nurture subscribers with one useful read a month.", "monthly"),
+    CampaignPlan("Nurture — new lead welcome series", "email", "consideration", 0, None,
+                 "nurture", "email", _ALL, "Move new leads to a first conversation.", "monthly"),
+    CampaignPlan("Product launch — Tandem Pro 2.0", "email", "decision", 260, 281, "newsletter",
+                 "email", _ALL, "Announce Tandem Pro 2.0 to the whole list.", "monthly", 3),
+    CampaignPlan("Re-engagement — Still interested?", "email", "consideration", 420, 448,
+                 "nurture", "email", _ALL, "Wake up leads gone quiet for 90 days.", "monthly", 2),
+    CampaignPlan("Customer newsletter", "email", "decision", 90, None, "newsletter", "email",
+                 _ALL, "Adoption tips and release notes for customers.", "monthly", 0.5),
+    CampaignPlan("Product launch — Tandem Enterprise", "email", "decision", 30, 51, "newsletter",
+                 "email", _ALL, "Announce the Enterprise edition.", "monthly", from_now=True),
+    # Webinars: quarterly, promoted 4 weeks ahead, on demand for 3 months after.
+    *(CampaignPlan("{quarter} Webinar: {topic}", "webinar", stage, day - 30, day + 90, "webinar",
+                   "webinar", personas, "Registrations and attendance for the live session.",
+                   "lump", live=(30, 1))
+      for day, stage, personas in (
+          (30, "awareness", _MKT), (120, "consideration", _LEADERS), (210, "consideration", _MKT),
+          (300, "awareness", _ALL), (390, "consideration", _LEADERS), (480, "decision", _MKT))),
+    CampaignPlan("{quarter} Webinar: {topic}", "webinar", "consideration", 12, 130, "webinar",
+                 "webinar", _MKT, "Registrations and attendance for the live session.", "lump",
+                 from_now=True, live=(28, 1)),
+    # Events: a roundtable series that never stops, and conferences on fixed days.
+    CampaignPlan("Executive roundtable dinners — {season} {year}", "events", "consideration", 0,
+                 183, "event", "offline", _LEADERS, "Small dinners with revenue leaders.", "lump"),
+    CampaignPlan("Executive roundtable dinners — {season} {year}", "events", "consideration", 183,
+                 366, "event", "offline", _LEADERS, "Small dinners with revenue leaders.", "lump"),
+    CampaignPlan("Executive roundtable dinners — {season} {year}", "events", "consideration", 366,
+                 560, "event", "offline", _LEADERS, "Small dinners with revenue leaders.", "lump"),
+    CampaignPlan("SaaStr Annual {year} booth", "events", "awareness", 100, 103, "saastr",
+                 "offline", _ALL, "Booth scans and meetings at the biggest SaaS conference.",
+                 "lump", 8, live=(0, 4)),
+    CampaignPlan("Revenue Summit {year}", "events", "consideration", 175, 177, "revenue_summit",
+                 "offline", _LEADERS, "Speaking slot and sponsored lunch.", "lump", 8, live=(0, 3)),
+    CampaignPlan("SaaS Growth Conference {year}", "events", "awareness", 260, 262,
+                 "saas_growth_conference", "offline", _MKT, "Booth at the growth marketers' show.",
+                 "lump", 8, live=(0, 3)),
+    CampaignPlan("Marketing Ops Meetup — London", "events", "awareness", 330, 330,
+                 "mops_meetup", "offline", ("revops",), "Host the London meetup.", "lump", 8,
+                 live=(0, 1)),
+    CampaignPlan("Revenue Summit {year}", "events", "consideration", 540, 542, "revenue_summit",
+                 "offline", _LEADERS, "Speaking slot and sponsored lunch.", "lump", 8, live=(0, 3)),
+    CampaignPlan("SaaStr Annual {year} booth", "events", "awareness", 60, 63, "saastr", "offline",
+                 _ALL, "Booth scans and meetings at the biggest SaaS conference.", "lump", 8,
+                 from_now=True, live=(0, 4)),
+    # Direct mail.
+    CampaignPlan("Direct mail — executive gift boxes, wave 1", "direct_mail", "decision", 0, 280,
+                 "direct_mail", "print", ("finance", "revops", "sales_leader"),
+                 "Open doors at target accounts.", "lump"),
+    CampaignPlan("Direct mail — executive gift boxes, wave 2", "direct_mail", "decision", 280,
+                 None, "direct_mail", "print", ("finance", "revops", "sales_leader"),
+                 "Open doors at target accounts.", "lump"),
+    CampaignPlan("Direct mail — Funnel Playbook print edition", "direct_mail", "consideration",
+                 380, 420, "direct_mail", "print", _MKT, "A printed playbook for warm leads.",
+                 "lump", 3),
+    # Content.
+    CampaignPlan("Content syndication — The Revenue Funnel Playbook", "content", "consideration",
+                 0, None, "b2bcontenthub", "content", _MKT, "Ebook leads through syndication.",
+                 "monthly"),
+    CampaignPlan("State of B2B Funnels Report {year}", "content", "awareness", 240, None, "blog",
+                 "content", _ALL, "Original research that earns links and leads.", "monthly"),
+    CampaignPlan("Guest articles and podcasts", "content", "awareness", 60, 400, "guest", "content",
+                 _ALL, "Reach new audiences through other people's channels.", "monthly"),
+    # Referral and partners.
+    CampaignPlan("Customer referral programme", "referral", "decision", 0, None, "referral",
+                 "referral", _ALL, "Customers introduce peers for a thank-you credit.", "monthly"),
+    CampaignPlan("G2 review drive — {season} {year}", "referral", "consideration", 300, 345, "g2",
+                 "referral", _ALL, "More reviews on G2 before the seasonal report.", "monthly", 2),
+    CampaignPlan("HubSync integration co-marketing", "partner", "consideration", 0, None,
+                 "hubsync", "partner", _MKT, "Joint content with our integration partner.",
+                 "monthly"),
+    CampaignPlan("Agency partner programme", "partner", "decision", 200, None, "agencies",
+                 "partner", ("founder", "demand_gen"), "Agencies recommend Tandem to clients.",
+                 "monthly"),
+    # Outbound.
+    CampaignPlan("Outbound — mid-market SDR sequences", "outbound", "consideration", 0, None,
+                 "sales", "outbound", ("revops", "sales_leader"), "SDR prospecting, mid-market.",
+                 "monthly"),
+    CampaignPlan("Outbound — enterprise ABM wave 1", "outbound", "decision", 90, 270, "sales",
+                 "outbound", ("finance", "it_evaluator", "revops"), "Account-based outreach.",
+                 "monthly", 2),
+    CampaignPlan("Outbound — enterprise ABM wave 2", "outbound", "decision", 330, None, "sales",
+                 "outbound", ("finance", "it_evaluator", "revops"), "Account-based outreach.",
+                 "monthly", 2),
+)
+
+WEBINAR_TOPICS: tuple[str, ...] = (
+    "Pipeline analytics 101",
+    "Sales and marketing alignment in practice",
+    "Forecasting without spreadsheets",
+    "Lead scoring that sales trusts",
+    "Attribution without the hype",
+    "From MQL to revenue: fixing the handoff",
+    "Building a board-ready funnel report",
+)
+
+
+@dataclass(frozen=True)
+class AssetPlan:
+    """A content asset: title, type, journey stage, audience, personas, path on the site."""
+
+    title: str
+    type: str
+    stage: str
+    audience: str
+    personas: tuple[str, ...]
+    path: str
+    description: str = ""
+
+
+ASSETS: tuple[AssetPlan, ...] = (
+    AssetPlan("The Revenue Funnel Playbook", "ebook", "consideration", "market", _MKT,
+              "/resources/revenue-funnel-playbook", "40 pages on defining, measuring and fixing "
+              "the funnel from first touch to closed won."),
+    AssetPlan("State of B2B Funnels Report", "ebook", "awareness", "both", _ALL,
+              "/resources/state-of-b2b-funnels", "Benchmarks from 600 B2B companies."),
+    AssetPlan("What is a marketing qualified lead, really?", "blog_post", "awareness", "market",
+              _MKT, "/blog/what-is-an-mql"),
+    AssetPlan("Five funnel metrics your board will ask for", "blog_post", "awareness", "market",
+              ("finance", "founder", "revops"), "/blog/five-funnel-metrics"),
+    AssetPlan("Lead scoring: rules or predictive?", "blog_post", "consideration", "market", _MKT,
+              "/blog/lead-scoring-rules-or-predictive"),
+    AssetPlan("How to run a sales and marketing SLA", "blog_post", "consideration", "both",
+              _LEADERS, "/blog/sales-marketing-sla"),
+    AssetPlan("UTM tags without the chaos", "blog_post", "awareness", "market", ("demand_gen",),
+              "/blog/utm-tags-without-chaos"),
+    AssetPlan("Attribution models explained in plain words", "blog_post", "awareness", "market",
+              _MKT, "/blog/attribution-models-explained"),
+    AssetPlan("How a 200-person logistics firm doubled its pipeline", "case_study", "decision",
+              "both", ("revops", "sales_leader"), "/customers/logistics-pipeline"),
+    AssetPlan("A fintech scale-up cut lead response time to five minutes", "case_study",
+              "decision", "both", ("sales_leader", "revops"), "/customers/fintech-speed-to-lead"),
+    AssetPlan("How an agency network unified 14 CRMs", "case_study", "decision", "both",
+              ("demand_gen", "it_evaluator"), "/customers/agency-network"),
+    AssetPlan("Tandem product overview", "product_sheet", "consideration", "both", _ALL,
+              "/resources/product-overview"),
+    AssetPlan("Tandem attribution and analytics", "product_sheet", "consideration", "both", _MKT,
+              "/resources/attribution-and-analytics"),
+    AssetPlan("Security and data protection FAQ", "faq", "decision", "both",
+              ("it_evaluator", "finance"), "/resources/security-faq"),
+    AssetPlan("Tandem in three minutes", "video", "consideration", "market", _ALL,
+              "/resources/tandem-in-three-minutes"),
+    AssetPlan("Battlecard: Tandem vs. spreadsheets and point tools", "one_pager", "decision",
+              "enablement", ("sales_leader", "revops"), "/enablement/battlecard-spreadsheets"),
+    AssetPlan("Objection handling one-pager", "one_pager", "decision", "enablement", _ALL,
+              "/enablement/objection-handling"),
+    AssetPlan("Tandem pricing and packaging", "pricing_sheet", "decision", "both",
+              ("finance", "founder"), "/resources/pricing-sheet"),
+)
+
+
+@dataclass(frozen=True)
+class FormPlan:
+    """A capture form on the website: its fields (targets), gate and whether it is a hand-raise."""
+
+    key: str
+    name: str
+    slug: str
+    headline: str
+    submit_label: str
+    path: str
+    fields: tuple[str, ...]
+    asset: str = ""
+    hand_raise: bool = False
+
+
+FORMS: tuple[FormPlan, ...] = (
+    FormPlan("newsletter", "Newsletter sign-up", "newsletter", "One useful read a month",
+             "Subscribe", "/newsletter", ("email", "first_name")),
+    FormPlan("ebook", "Ebook: The Revenue Funnel Playbook", "revenue-funnel-playbook",
+             "Get the Revenue Funnel Playbook", "Download", "/resources/revenue-funnel-playbook",
+             ("email", "first_name", "last_name", "company_name", "title"),
+             asset="The Revenue Funnel Playbook"),
+    FormPlan("webinar", "Webinar registration", "webinar-registration", "Save your seat",
+             "Register", "/webinars", ("email", "first_name", "last_name", "company_name",
+                                       "title")),
+    FormPlan("demo", "Request a demo", "request-a-demo", "See Tandem with your own funnel",
+             "Request a demo", "/demo", ("email", "first_name", "last_name", "company_name",
+                                         "title", "phone"), hand_raise=True),
+    FormPlan("contact", "Contact us", "contact-us", "Talk to us", "Send", "/contact",
+             ("email", "first_name", "last_name", "company_name", "message")),
+)
+
+CONSENT_TEXTS: tuple[str, ...] = (
+    "I agree that Tandem Demo Inc. may store my details and email me about its products. I can "
+    "unsubscribe at any time.",
+    "I agree that Tandem Demo Inc. stores the details I entered and emails me about its "
+    "products and events, as described in the privacy notice (version 2). I can withdraw this "
+    "consent at any time with the unsubscribe link in every email.",
+)
+CONSENT_CHANGE_DAY = 270  # v2 replaces v1 this many days after the demo's start
+
+CONTACT_MESSAGES: tuple[str, ...] = (
+    "Do you support self-hosting on our own Kubernetes cluster?",
+    "We are 40 people and outgrowing spreadsheets. What does onboarding look like?",
+    "Can we import our HubSpot history, including lifecycle stages?",
+    "Is there a discount for non-profits?",
+    "Please send your security documentation and a sample DPA.",
+)
+
+# Where a channel's visits land (an email click lands on its link; content on its asset).
+LANDING_PAGES: dict[str, tuple[str, ...]] = {
+    "organic_search": ("/", "/product", "/blog/what-is-an-mql", "/blog/five-funnel-metrics",
+                       "/blog/attribution-models-explained", "/blog/utm-tags-without-chaos"),
+    "paid_search": ("/", "/pricing", "/lp/revenue-analytics", "/product"),
+    "organic_social": ("/blog/sales-marketing-sla", "/customers", "/", "/blog/five-funnel-metrics"),
+    "paid_social": ("/lp/funnel-playbook", "/webinars", "/customers"),
+    "display": ("/", "/lp/revenue-analytics", "/product"),
+    "referral": ("/", "/customers", "/pricing"),
+    "partner": ("/integrations/hubsync", "/partners", "/"),
+    "content": ("/resources/revenue-funnel-playbook", "/blog/lead-scoring-rules-or-predictive"),
+    "webinar": ("/webinars",),
+    "direct_mail": ("/playbook", "/gift"),
+    "email": ("/",),
+}
+
+# Pages a visit moves on to after its landing page.
+SITE_PAGES: tuple[tuple[str, float], ...] = (
+    ("/pricing", 20), ("/product", 18), ("/product/attribution", 8), ("/product/lead-scoring", 7),
+    ("/customers", 10), ("/integrations", 6), ("/security", 4), ("/about", 4), ("/blog", 8),
+    ("/demo", 5),
+)
+DOCS_PAGES: tuple[str, ...] = (
+    "/getting-started", "/tracking/script", "/api/events", "/forms/embed", "/imports/contacts",
+    "/lifecycle/stages", "/analytics/attribution", "/admin/sso",
+)
+USER_AGENTS: tuple[tuple[str, float], ...] = (
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/131.0.0.0 Safari/537.36", 45),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/18.1 Safari/605.1.15", 25),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", 10),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+     "Gecko) Version/18.1 Mobile/15E148 Safari/604.1", 15),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", 5),
+)

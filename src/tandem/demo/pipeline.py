@@ -19,8 +19,17 @@ from tandem.accounts.models import User
 from tandem.crm.models import Activity, Contact, TimelineEvent
 from tandem.demo.context import DemoContext
 from tandem.demo.data import DEMO_USERS
-from tandem.demo.generators import activities, companies, contacts, lifecycle, users_and_teams
+from tandem.demo.generators import (
+    activities,
+    companies,
+    contacts,
+    journeys,
+    lifecycle,
+    marketing,
+    users_and_teams,
+)
 from tandem.errors import Conflict, InvalidInput
+from tandem.marketing.models import Campaign
 
 DEFAULT_CONTACTS = 10_000
 CONTACTS_PER_COMPANY = 5
@@ -33,12 +42,29 @@ STEPS: list[Step] = [
     users_and_teams.run,
     companies.run,
     contacts.run,
+    marketing.run,
+    journeys.plan,  # touches and propensities, which the lifecycle step uses
     lifecycle.run,
     activities.run,
+    journeys.run,  # the touches placed around each contact's history, and their traces
+    marketing.costs,  # spend follows the campaigns' touches
 ]
 
 # Deleted in this order by a reset: children first. Later apps put their models in front.
 WIPE_MODELS: list[str] = [
+    "tracking.Event",
+    "tracking.Visitor",
+    "marketing.Touchpoint",
+    "marketing.FormSubmission",
+    "marketing.TrackedLink",
+    "marketing.ConsentText",
+    "marketing.FormField",
+    "marketing.Form",
+    "marketing.Source",
+    "marketing.ContentAsset",
+    "marketing.CampaignCost",
+    "marketing.Campaign",
+    "marketing.Persona",
     "crm.TimelineEvent",
     "crm.Activity",
     "crm.LifecycleChange",
@@ -50,6 +76,15 @@ WIPE_MODELS: list[str] = [
     "accounts.Territory",
     "accounts.Team",
 ]
+
+
+def _label(step: Step) -> str:
+    """A step's name in the progress lines: its module, and its function unless `run`."""
+    if step is finish:
+        return "finish"
+    module = step.__module__.rsplit(".", 1)[-1]
+    name = getattr(step, "__name__", "run")
+    return module if name == "run" else f"{module} {name}"
 
 
 def finish(ctx: DemoContext) -> None:
@@ -68,7 +103,7 @@ def finish(ctx: DemoContext) -> None:
 
 
 def wipe() -> None:
-    """Delete CRM and accounts data (and whatever later apps list in WIPE_MODELS)."""
+    """Delete marketing, tracking, CRM and accounts data (everything listed in WIPE_MODELS)."""
     for label in WIPE_MODELS:
         apps.get_model(label)._default_manager.all().delete()
 
@@ -80,6 +115,12 @@ def refuse_existing_data() -> None:
         raise Conflict(
             f"the database already holds {count:,} contacts; pass --reset to wipe CRM "
             "and accounts data and rebuild the demo"
+        )
+    campaigns = Campaign.objects.count()
+    if campaigns:
+        raise Conflict(
+            f"the database already holds {campaigns:,} campaigns; pass --reset to wipe "
+            "marketing, CRM and accounts data and rebuild the demo"
         )
     taken = sorted(
         User.objects.filter(username__in=[u.username for u in DEMO_USERS]).values_list(
@@ -117,7 +158,7 @@ def build(
             started = time.perf_counter()
             step(ctx)
             if on_step is not None:
-                label = "finish" if step is finish else step.__module__.rsplit(".", 1)[-1]
+                label = _label(step)
                 on_step(
                     label.replace("_", " "),
                     time.perf_counter() - started,

@@ -178,7 +178,9 @@ def channel_for(
     ):
         return "paid_social" if "paid" in medium or medium in {"cpm", "cpc"} else "organic_social"
     host = referrer_host.removeprefix("www.")
-    if not host or host in own_hosts or any(host == h or host.endswith("." + h) for h in own_hosts):
+    # Compared without "www." on both sides: www.example.com → example.com is internal.
+    own = {h.removeprefix("www.") for h in own_hosts if h}
+    if not host or host in own or any(host.endswith("." + h) for h in own):
         return "email" if utm.get("source") in {"newsletter", "email"} else None
     if any(h in host for h in SEARCH_HOSTS):
         return "organic_search"

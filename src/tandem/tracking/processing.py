@@ -52,6 +52,7 @@ SOURCE_OF_CHANNEL = {
     "outbound": "outbound",
 }
 STITCH_CHUNK = 2000
+TIMELINE_TYPE_LENGTH = TimelineEvent._meta.get_field("type").max_length or 60
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,8 @@ def _write_timeline(
     """Timeline rows for the events that belong to a contact (identify calls are not history)."""
     rows = [
         TimelineEvent(
-            type=e.type,
+            # custom:<64 characters> is longer than the timeline's type column: cut, never fail.
+            type=e.type[:TIMELINE_TYPE_LENGTH],
             occurred_at=e.occurred_at,
             contact_id=owner.pk,
             actor_label="tracking",

@@ -19,6 +19,7 @@ NAV: list[tuple[str, str, Callable[[Any], bool] | None]] = [
     ("Personas", "web:personas", permissions.can_view_marketing),
     ("Content", "web:content", permissions.can_view_marketing),
     ("Forms", "web:forms", permissions.can_manage_marketing),
+    ("Sources", "web:sources", permissions.can_manage_marketing),
     ("Import", "web:import", permissions.can_import),
     ("API keys", "web:apikeys", None),
 ]

@@ -12,5 +12,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("tandem.crm.urls")),
     path("settings/", include("tandem.accounts.urls")),
+    path("marketing/sources/", include("tandem.tracking.staff_urls")),
     path("marketing/", include("tandem.marketing.urls")),
 ]

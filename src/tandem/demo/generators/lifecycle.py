@@ -4,6 +4,10 @@ Intuition: a contact moves on from its stage with the stage's conversion rate, a
 gamma-distributed delay; one that does not move on may be disqualified instead. A move whose
 date would fall after "now" has not happened yet, so young contacts are still in flight and
 the funnel of recent months looks thinner, as it does in a real CRM.
+
+When the journeys step has run, each forward move up to customer is also scaled by the
+contact's propensity (what its marketing touches are worth, docs/demo.md "The channel model"),
+divided by a per-stage constant chosen so that the stage's overall rate stays that of MOVES.
 """
 
 from __future__ import annotations
@@ -71,16 +75,77 @@ SOURCE_QUALITY = _normalised(
     {p.source: p.weight * (1 - p.subscriber_share * 0.4) for p in SOURCES},
 )
 SENIORITY = _normalised(SENIORITY_FACTOR, dict(SENIORITIES))
+# The forward moves that a contact's propensity scales (evangelism follows the product).
+PUSHED = ("subscriber", "lead", "mql", "sql", "opportunity")
+
+
+def _base_factor(stage: str, source: str, seniority: str) -> float:
+    """The stage model's own factor for a contact: source quality, seniority, or 1."""
+    if stage == "lead":
+        return SOURCE_QUALITY[source]
+    if stage == "mql":
+        return SENIORITY[seniority]
+    return 1.0
+
+
+def propensity_scales(ctx: DemoContext) -> dict[str, float]:
+    """Per stage, the divisor that keeps the stage's expected rate when moves scale by propensity.
+
+    Intuition: follow every contact's expected presence through the stages (1 at its entry
+    stage, then times its chance of each move); at each stage pick, by bisection, the divisor
+    Z for which sum(presence * min(1, base * propensity / Z)) equals sum(presence * min(1,
+    base)), the moves the plain stage model would make from the same population. Selection
+    compounds (contacts reaching SQL have higher propensities), so one global constant would
+    not keep the later stages' rates.
+    """
+    if not ctx.propensity:
+        return {}
+    rows = [
+        (
+            contact.lifecycle_stage,
+            contact.original_source,
+            ctx.people[contact.pk].seniority,
+            ctx.propensity.get(contact.pk, 1.0),
+        )
+        for contact in ctx.contact_rows
+    ]
+    presence = [1.0 if entry == "subscriber" else 0.0 for entry, *_ in rows]
+    scales: dict[str, float] = {}
+    for stage in PUSHED:
+        if stage == "lead":
+            presence = [
+                p + (1.0 if row[0] == "lead" else 0.0)
+                for p, row in zip(presence, rows, strict=True)
+            ]
+        base = [MOVES[stage].rate * _base_factor(stage, src, sen) for _, src, sen, _ in rows]
+        pushes = [row[3] for row in rows]
+        present = [(p, b, x) for p, b, x in zip(presence, base, pushes, strict=True) if p > 0]
+        target = sum(p * min(1.0, b) for p, b, _ in present)
+        if target <= 0:
+            scales[stage] = 1.0
+            continue
+        low, high = 1e-4, 1e4
+        for _ in range(24):  # the bracket shrinks to a ratio of 1.00002
+            middle = (low * high) ** 0.5
+            made = sum(p * min(1.0, b * x / middle) for p, b, x in present)
+            low, high = (middle, high) if made > target else (low, middle)
+        scales[stage] = (low * high) ** 0.5
+        presence = [
+            p * min(1.0, b * x / scales[stage])
+            for p, b, x in zip(presence, base, pushes, strict=True)
+        ]
+    return scales
 
 
 def run(ctx: DemoContext) -> None:
     """Walk every contact through the funnel; write the history, events and final stage/owner."""
     rng = ctx.rng("lifecycle")
     marketer = ctx.users["marketing"]
+    scales = propensity_scales(ctx)
     changes: list[LifecycleChange] = []
     for contact in ctx.contact_rows:
         person = ctx.people[contact.pk]
-        walk = _Walk(ctx, rng, contact, person, marketer)
+        walk = _Walk(ctx, rng, contact, person, marketer, scales)
         walk.run()
         changes.extend(walk.changes)
         ctx.history[contact.pk].extend(walk.changes)
@@ -113,7 +178,13 @@ class _Walk:
     """One contact's way through the funnel, from entry until it stops or time runs out."""
 
     def __init__(
-        self, ctx: DemoContext, rng: random.Random, contact: Contact, person: Person, marketer: User
+        self,
+        ctx: DemoContext,
+        rng: random.Random,
+        contact: Contact,
+        person: Person,
+        marketer: User,
+        scales: dict[str, float],
     ) -> None:
         self.ctx, self.rng, self.contact, self.person, self.marketer = (
             ctx,
@@ -122,6 +193,8 @@ class _Walk:
             person,
             marketer,
         )
+        self.scales = scales
+        self.propensity = ctx.propensity.get(contact.pk, 1.0)
         self.changes: list[LifecycleChange] = []
         self.at = contact.created_at
         self.team_key = person.territory.team
@@ -129,7 +202,7 @@ class _Walk:
     def run(self) -> None:
         while (move := MOVES.get(self.contact.lifecycle_stage)) is not None:
             stage = self.contact.lifecycle_stage
-            if self.rng.random() < move.rate * self._factor(stage):
+            if self.rng.random() < move.rate * self._factor(stage) * self._push(stage):
                 when = delay(self.rng, self.at, mean_days=move.mean_days, team=self.team_key)
                 if when >= self.ctx.now:
                     break  # still in flight
@@ -150,11 +223,12 @@ class _Walk:
         self.contact.lead_status = self._lead_status()
 
     def _factor(self, stage: str) -> float:
-        if stage == "lead":
-            return SOURCE_QUALITY[self.contact.original_source]
-        if stage == "mql":
-            return SENIORITY[self.person.seniority]
-        return 1.0
+        return _base_factor(stage, self.contact.original_source, self.person.seniority)
+
+    def _push(self, stage: str) -> float:
+        """The contact's propensity relative to the stage's normaliser (1 without journeys)."""
+        scale = self.scales.get(stage)
+        return self.propensity / scale if scale else 1.0
 
     def _advance(self, move: Move, when: datetime) -> None:
         by: User | None = None

@@ -26,7 +26,6 @@ from tandem.marketing.models import (
     CampaignCost,
     CampaignStatus,
     Channel,
-    FormSubmission,
     JourneyStage,
     TouchKind,
     Touchpoint,
@@ -71,10 +70,16 @@ def spent_subquery() -> Subquery:
     return Subquery(costs, output_field=MONEY)
 
 
+# The touches that capture a lead: a form submitted, or attendance (a booth scan, a check-in).
+CAPTURE_KINDS = (TouchKind.FORM, TouchKind.EVENT)
+
+
 def leads_subquery() -> Subquery:
-    """The number of distinct contacts that submitted a form for a campaign."""
+    """The number of distinct contacts a campaign captured (a form or attendance)."""
     leads = (
-        FormSubmission.objects.filter(campaign=OuterRef("pk"), contact__isnull=False)
+        Touchpoint.objects.filter(
+            campaign=OuterRef("pk"), contact__isnull=False, kind__in=CAPTURE_KINDS
+        )
         .order_by()
         .values("campaign")
         .annotate(n=Count("contact", distinct=True))
@@ -137,13 +142,14 @@ class CampaignStats:
         already seen on one of its touchpoints with a contact (that visitor is counted).
     visits: touchpoints of kind visit.
     engagement: touchpoints of kinds click, form_submit, content_view and email_open.
-    leads: distinct contacts with a form submission credited to the campaign.
+    leads: distinct contacts the campaign captured: touches of kind form_submit (a form
+        submission credited to it) or event (attendance: a booth scan, a check-in).
     cost: the sum of its cost entries in the campaign's currency; entries in other currencies
         are listed in `other_costs` and never added in.
     cost_per_lead: cost ÷ leads, to the cent; None without leads.
     budget_used_pct: cost ÷ budget * 100, to one decimal; None without a positive budget.
     weekly: the last 12 weeks (Monday to Sunday, UTC, the current one last): visits in the
-        week, and leads whose first submission for this campaign fell in the week.
+        week, and leads whose first capture by this campaign fell in the week.
     monthly_spend: cost entries summed per month and currency, oldest first.
     """
 
@@ -189,8 +195,8 @@ def campaign_stats(campaign: Campaign, *, today: date | None = None) -> Campaign
         visits=Count("id", filter=Q(kind=TouchKind.VISIT)),
         engagement=Count("id", filter=Q(kind__in=ENGAGEMENT_KINDS)),
     )
-    submissions = FormSubmission.objects.filter(campaign=campaign, contact__isnull=False)
-    leads = submissions.aggregate(n=Count("contact", distinct=True))["n"]
+    captures = touches.filter(contact__isnull=False, kind__in=CAPTURE_KINDS)
+    leads = captures.aggregate(n=Count("contact", distinct=True))["n"]
 
     by_currency = dict(
         CampaignCost.objects.filter(campaign=campaign)
@@ -217,13 +223,13 @@ def campaign_stats(campaign: Campaign, *, today: date | None = None) -> Campaign
         other_costs=sorted(by_currency.items()),
         cost_per_lead=cost_per_lead,
         budget_used_pct=budget_used,
-        weekly=_weekly(campaign, touches, submissions, today or timezone.now().date()),
+        weekly=_weekly(campaign, touches, captures, today or timezone.now().date()),
         monthly_spend=_monthly_spend(campaign),
     )
 
 
 def _weekly(
-    campaign: Campaign, touches: QuerySet, submissions: QuerySet, today: date
+    campaign: Campaign, touches: QuerySet, captures: QuerySet, today: date
 ) -> list[WeekRow]:
     """Visits and new leads per week over the last WEEKS weeks, oldest first."""
     first_week = today - timedelta(days=today.weekday()) - timedelta(weeks=WEEKS - 1)
@@ -241,9 +247,9 @@ def _weekly(
     for day, n in daily:
         visits[(day - first_week).days // 7] += n
     firsts = (
-        submissions.order_by()
+        captures.order_by()
         .values("contact")
-        .annotate(first=Min("submitted_at"))
+        .annotate(first=Min("occurred_at"))
         .filter(first__gte=start, first__lt=end)
         .values_list("first", flat=True)
     )

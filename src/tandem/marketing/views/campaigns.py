@@ -46,13 +46,11 @@ COLUMNS = [
     ("Name", "name"),
     ("Channel", None),
     ("Status", None),
-    ("Stage", None),
     ("Dates", "starts_on"),
     ("Budget", "budget"),
     ("Spent", "spent"),
     ("Leads", None),
     ("Cost per lead", None),
-    ("Created", "created_at"),
 ]
 COSTS_PER_PAGE = 20
 LINKS_SHOWN = 50
