@@ -21,6 +21,7 @@ from tandem import bus
 from tandem.crm import services as crm_services
 from tandem.crm.models import Contact, LifecycleStage, TimelineEvent
 from tandem.errors import Conflict, InvalidInput
+from tandem.idempotent import insert_missing
 from tandem.marketing import utm as utm_tags
 from tandem.marketing.models import Touchpoint
 from tandem.marketing.queries.tags import campaigns_for_tags
@@ -292,17 +293,7 @@ def _write_timeline(
         for e in events
         if (owner := owner_of.get(e.pk)) is not None and e.type != "identify"
     ]
-    if not rows:
-        return 0
-    keys = [r.idempotency_key for r in rows]
-    have = set(
-        TimelineEvent.objects.filter(idempotency_key__in=keys).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    fresh = [r for r in rows if r.idempotency_key not in have]
-    TimelineEvent.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
-    return len(fresh)
+    return insert_missing(TimelineEvent, rows)
 
 
 def _write_touchpoints(

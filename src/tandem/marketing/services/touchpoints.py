@@ -6,24 +6,14 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
+from tandem.idempotent import insert_missing
 from tandem.marketing.models import Touchpoint
 
 
 @transaction.atomic
 def record_touchpoints(*, touchpoints: Sequence[Touchpoint]) -> int:
     """Insert unsaved touchpoints, skipping any whose idempotency key is already stored."""
-    if not touchpoints:
-        return 0
-    keys = [t.idempotency_key for t in touchpoints]
-    existing = set(
-        Touchpoint.objects.filter(idempotency_key__in=keys).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    fresh = [t for t in touchpoints if t.idempotency_key not in existing]
-    # ignore_conflicts covers a concurrent writer of the same keys between the two statements.
-    Touchpoint.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
-    return len(fresh)
+    return insert_missing(Touchpoint, touchpoints)
 
 
 @transaction.atomic

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,6 +38,7 @@ from tandem.marketing.models import (
 from tandem.marketing.queries import campaigns as queries
 from tandem.marketing.services import campaigns as services
 from tandem.marketing.views import campaign_forms as forms
+from tandem.marketing.views.common import require_manage, require_view
 
 DEFAULT_SORT = queries.DEFAULT_SORT
 # (column label, sort key from the allow-list or None when the column does not sort)
@@ -55,16 +55,6 @@ COLUMNS = [
 COSTS_PER_PAGE = 20
 LINKS_SHOWN = 50
 MAX_PERSONAS = 300
-
-
-def _require_view(user: Any) -> None:
-    if not permissions.can_view_marketing(user):
-        raise PermissionDenied("you may not see campaigns")
-
-
-def _require_manage(user: Any) -> None:
-    if not permissions.can_manage_marketing(user):
-        raise PermissionDenied("only admins and marketing may change campaigns")
 
 
 def _persona_choices() -> list[tuple[str, str]]:
@@ -90,7 +80,7 @@ def _campaign(pk: int) -> Campaign:
 @require_GET
 def campaign_list(request: AuthedRequest) -> HttpResponse:
     """Campaigns with spend and leads: search, filters, sort, 50 a page; htmx swaps the table."""
-    _require_view(request.user)
+    require_view(request.user, what="campaigns")
     form = forms.CampaignFilterForm(request.GET)
     form.is_valid()  # invalid fields drop out of cleaned_data and are ignored
     data = form.cleaned_data
@@ -147,7 +137,7 @@ def _conflict(form: forms.CampaignForm, error: Conflict) -> None:
 @require_http_methods(["GET", "POST"])
 def campaign_new(request: AuthedRequest) -> HttpResponse:
     """Create a campaign; its UTM tags default from its channel and name."""
-    _require_manage(request.user)
+    require_manage(request.user, what="campaigns")
     form = forms.CampaignForm(request.POST or None, persona_choices=_persona_choices())
     status = 200
     if request.method == "POST":
@@ -170,7 +160,7 @@ def campaign_new(request: AuthedRequest) -> HttpResponse:
 def campaign_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Change a campaign; only the fields changed on the form are sent to the service."""
     campaign = _campaign(pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="campaigns")
     form = forms.CampaignForm(
         request.POST or None,
         initial=forms.campaign_initial(campaign),
@@ -200,7 +190,7 @@ def campaign_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 def campaign_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     """Delete a campaign without recorded traffic (one with traffic is completed instead)."""
     campaign = _campaign(pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="campaigns")
     try:
         services.delete_campaign(campaign=campaign, by=request.user)
     except DomainError as error:
@@ -251,7 +241,7 @@ def _campaign_page(
 @require_GET
 def campaign_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """A campaign: details, figures, UTM link builder, costs and tracked links."""
-    _require_view(request.user)
+    require_view(request.user, what="campaigns")
     campaign = _campaign(pk)
     if wants_partial(request):
         # The costs pager swaps only its own table.
@@ -268,7 +258,7 @@ def campaign_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def campaign_utm(request: AuthedRequest, pk: int) -> HttpResponse:
     """The UTM link builder: a landing page URL tagged with the campaign's tags."""
-    _require_view(request.user)
+    require_view(request.user, what="campaigns")
     campaign = _campaign(pk)
     form = forms.UtmBuilderForm(request.GET)
     tagged = ""
@@ -294,7 +284,7 @@ def campaign_utm(request: AuthedRequest, pk: int) -> HttpResponse:
 def campaign_cost_add(request: AuthedRequest, pk: int) -> HttpResponse:
     """Record a cost entry typed in on the campaign page."""
     campaign = _campaign(pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="campaigns")
     form = forms.CostForm(request.POST)
     if form.is_valid():
         try:
@@ -312,7 +302,7 @@ def campaign_cost_add(request: AuthedRequest, pk: int) -> HttpResponse:
 def campaign_cost_delete(request: AuthedRequest, pk: int, cost_pk: int) -> HttpResponse:
     """Remove one cost entry."""
     campaign = _campaign(pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="campaigns")
     cost = get_object_or_404(CampaignCost, pk=cost_pk, campaign=campaign)
     services.delete_cost(cost=cost, by=request.user)
     messages.success(request, f"Removed the cost entry of {cost.incurred_on.isoformat()}.")
@@ -324,7 +314,7 @@ def campaign_cost_delete(request: AuthedRequest, pk: int, cost_pk: int) -> HttpR
 def campaign_link_add(request: AuthedRequest, pk: int) -> HttpResponse:
     """Register a destination for click tracking; the page then shows its tracked URL."""
     campaign = _campaign(pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="campaigns")
     form = forms.LinkForm(request.POST)
     if form.is_valid():
         try:
@@ -355,7 +345,7 @@ def _check_upload(upload: Any) -> None:
 @require_http_methods(["GET", "POST"])
 def campaign_costs_import(request: AuthedRequest) -> HttpResponse:
     """Upload an ad-spend CSV; the report shows what was written and the rows refused."""
-    _require_manage(request.user)
+    require_manage(request.user, what="campaigns")
     form = forms.CostImportForm(request.POST or None, request.FILES or None)
     status = 200
     report = None

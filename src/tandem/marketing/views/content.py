@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,6 +26,7 @@ from tandem.htmx import wants_partial
 from tandem.marketing.models import Audience, ContentAsset, ContentType, JourneyStage, Persona
 from tandem.marketing.queries import content as queries
 from tandem.marketing.services import content as services
+from tandem.marketing.views.common import require_manage, require_view
 from tandem.pagination import MAX_ID
 
 ASSET_DEFAULT_SORT = "-updated_at"
@@ -92,21 +92,11 @@ class AssetForm(forms.Form):
         ]
 
 
-def _require_manage(user: Any) -> None:
-    if not permissions.can_manage_marketing(user):
-        raise PermissionDenied("only admins and marketing may change content")
-
-
-def _require_view(user: Any) -> None:
-    if not permissions.can_view_marketing(user):
-        raise PermissionDenied("you may not see content")
-
-
 @login_required
 @require_GET
 def content_list(request: AuthedRequest) -> HttpResponse:
     """The library: filters (type, stage, persona, audience, title search), sort, 50 a page."""
-    _require_view(request.user)
+    require_view(request.user, what="content")
     form = AssetFilterForm(request.GET)
     form.is_valid()
     data = form.cleaned_data
@@ -156,7 +146,7 @@ def content_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def content_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """An asset: its details, public link, engagement counts and recent viewers the user may see."""
-    _require_view(request.user)
+    require_view(request.user, what="content")
     asset = get_object_or_404(ContentAsset.objects.select_related("created_by"), pk=pk)
     context = {
         "asset": asset,
@@ -242,7 +232,7 @@ def _edit(request: AuthedRequest, asset: ContentAsset | None) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def content_new(request: AuthedRequest) -> HttpResponse:
     """Add an asset: a link or an upload (checked for size and real type)."""
-    _require_manage(request.user)
+    require_manage(request.user, what="content")
     return _edit(request, None)
 
 
@@ -251,7 +241,7 @@ def content_new(request: AuthedRequest) -> HttpResponse:
 def content_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Change an asset; a new file or link replaces the old one."""
     asset = get_object_or_404(ContentAsset, pk=pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="content")
     return _edit(request, asset)
 
 
@@ -259,7 +249,7 @@ def content_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def content_file(request: AuthedRequest, pk: int) -> FileResponse:
     """The asset's file for signed-in staff (not tracked); `?download=1` forces a download."""
-    _require_view(request.user)
+    require_view(request.user, what="content")
     asset = get_object_or_404(ContentAsset, pk=pk)
     response = services.file_response(asset, download=request.GET.get("download") == "1")
     response["Cache-Control"] = "private, no-cache"
@@ -271,7 +261,7 @@ def content_file(request: AuthedRequest, pk: int) -> FileResponse:
 def content_archive(request: AuthedRequest, pk: int) -> HttpResponse:
     """Archive an asset (or restore it with archived=0)."""
     asset = get_object_or_404(ContentAsset, pk=pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="content")
     archived = request.POST.get("archived", "1") == "1"
     services.set_archived(asset=asset, archived=archived, by=request.user)
     messages.success(request, f"{'Archived' if archived else 'Restored'} {asset.title}.")
@@ -283,7 +273,7 @@ def content_archive(request: AuthedRequest, pk: int) -> HttpResponse:
 def content_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     """Delete an asset and its stored file."""
     asset = get_object_or_404(ContentAsset, pk=pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="content")
     title = asset.title
     services.delete_asset(asset=asset, by=request.user)
     messages.success(request, f"Deleted {title}.")

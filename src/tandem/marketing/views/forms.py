@@ -9,7 +9,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -41,6 +40,7 @@ from tandem.marketing.models import (
 )
 from tandem.marketing.queries import forms as queries
 from tandem.marketing.services import forms as services
+from tandem.marketing.views.common import require_manage
 
 FORM_DEFAULT_SORT = "-updated_at"
 FORM_COLUMNS = [
@@ -56,11 +56,6 @@ MAX_CHOICES = 500
 BLANK = [("", "—")]
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 EXPORT_CHUNK = 2000
-
-
-def _require_manage(user: Any) -> None:
-    if not permissions.can_manage_marketing(user):
-        raise PermissionDenied("only admins and marketing may build forms")
 
 
 def _form_or_404(pk: int) -> Form:
@@ -212,7 +207,7 @@ def _show(form: forms.Form, error: DomainError) -> None:
 @require_GET
 def form_list(request: AuthedRequest) -> HttpResponse:
     """Every form with its status, address and submissions; search, status filter, sort."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     flt = FormFilterForm(request.GET)
     flt.is_valid()
     q, status = flt.cleaned_data.get("q") or "", flt.cleaned_data.get("status") or ""
@@ -262,7 +257,7 @@ def _settings_initial(form: Form) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def form_new(request: AuthedRequest) -> HttpResponse:
     """Create a draft form: its settings and consent wording; the email field comes with it."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     page_form = FormSettingsForm(
         request.POST or None, initial={"consent_required": True, "submit_label": "Submit"}
     )
@@ -285,7 +280,7 @@ def form_new(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def form_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Change a form's settings; new consent wording becomes the next version."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     form = _form_or_404(pk)
     page_form = FormSettingsForm(request.POST or None, initial=_settings_initial(form))
     status = 200
@@ -350,7 +345,7 @@ def _builder(
 @require_GET
 def form_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """One form's builder: fields and order, consent versions, status, links and embed snippet."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     return _builder(request, _form_or_404(pk))
 
 
@@ -358,7 +353,7 @@ def form_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def form_status(request: AuthedRequest, pk: int) -> HttpResponse:
     """Publish, archive or take back to draft."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     form = _form_or_404(pk)
     try:
         services.set_form_status(form=form, status=request.POST.get("status", ""), by=request.user)
@@ -373,7 +368,7 @@ def form_status(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def form_field_add(request: AuthedRequest, pk: int) -> HttpResponse:
     """Add a field at the end of the form."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     form = _form_or_404(pk)
     field_form = FieldForm(request.POST)
     if field_form.is_valid():
@@ -405,7 +400,7 @@ def _field_of(form: Form, field_pk: int) -> FormField:
 @require_http_methods(["GET", "POST"])
 def form_field_edit(request: AuthedRequest, pk: int, field_pk: int) -> HttpResponse:
     """Change a field's label, input, required flag, options or help (its target stays)."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     form = _form_or_404(pk)
     field = _field_of(form, field_pk)
     initial = {
@@ -445,7 +440,7 @@ def form_field_edit(request: AuthedRequest, pk: int, field_pk: int) -> HttpRespo
 @require_POST
 def form_field_move(request: AuthedRequest, pk: int, field_pk: int) -> HttpResponse:
     """Move a field one place up or down."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     form = _form_or_404(pk)
     try:
         services.move_field(
@@ -462,7 +457,7 @@ def form_field_move(request: AuthedRequest, pk: int, field_pk: int) -> HttpRespo
 @require_POST
 def form_field_delete(request: AuthedRequest, pk: int, field_pk: int) -> HttpResponse:
     """Remove a field (not the email); stored submissions keep their answers."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     form = _form_or_404(pk)
     field = _field_of(form, field_pk)
     try:
@@ -478,7 +473,7 @@ def form_field_delete(request: AuthedRequest, pk: int, field_pk: int) -> HttpRes
 @require_GET
 def form_preview(request: AuthedRequest, pk: int) -> HttpResponse:
     """The landing page exactly as visitors see it (any status), with submitting turned off."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     form = _form_or_404(pk)
     if request.GET.get("thanks") == "1":
         asset = form.asset
@@ -533,7 +528,7 @@ def _submission_rows(
 @require_GET
 def form_submissions(request: AuthedRequest, pk: int) -> HttpResponse:
     """A form's submissions, newest first, 50 a page, each with its consent proof and source."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     form = _form_or_404(pk)
     paged = paginate(request, queries.submissions_of(form))
     context: dict[str, Any] = {
@@ -588,7 +583,7 @@ def _csv_rows(form: Form) -> Iterator[str]:
 @require_GET
 def form_submissions_export(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
     """Every submission of a form as CSV, streamed, spreadsheet-formula safe."""
-    _require_manage(request.user)
+    require_manage(request.user, what="forms")
     form = _form_or_404(pk)
     response = StreamingHttpResponse(_csv_rows(form), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{form.slug}-submissions.csv"'

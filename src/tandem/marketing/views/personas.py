@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +27,7 @@ from tandem.marketing.models import Persona
 from tandem.marketing.personas import CRITERIA_FIELDS, OPERATORS, describe, summary
 from tandem.marketing.queries import personas as queries
 from tandem.marketing.services import personas as services
+from tandem.marketing.views.common import require_manage, require_view
 
 PERSONA_DEFAULT_SORT = "name"
 PERSONA_COLUMNS = [
@@ -71,16 +71,6 @@ class PersonaForm(forms.Form):
     objections = forms.CharField(
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
-
-
-def _require_manage(user: Any) -> None:
-    if not permissions.can_manage_marketing(user):
-        raise PermissionDenied("only admins and marketing may change personas")
-
-
-def _require_view(user: Any) -> None:
-    if not permissions.can_view_marketing(user):
-        raise PermissionDenied("you may not see personas")
 
 
 # ---------------------------------------------------------------- the criteria editor
@@ -159,7 +149,7 @@ def _editor(rows: list[dict[str, str]], error: str = "") -> dict[str, Any]:
 @require_GET
 def persona_list(request: AuthedRequest) -> HttpResponse:
     """Personas with their criteria and counts of fitting and assigned contacts (no N+1)."""
-    _require_view(request.user)
+    require_view(request.user, what="personas")
     form = PersonaFilterForm(request.GET)
     form.is_valid()
     q = form.cleaned_data.get("q") or ""
@@ -194,7 +184,7 @@ def persona_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def persona_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """A persona: its words, criteria, counts and a sample of fitting contacts the user may see."""
-    _require_view(request.user)
+    require_view(request.user, what="personas")
     persona = get_object_or_404(Persona, pk=pk)
     user = request.user
     context = {
@@ -279,7 +269,7 @@ def _edit(request: AuthedRequest, persona: Persona | None) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def persona_new(request: AuthedRequest) -> HttpResponse:
     """Create a persona with its fit criteria."""
-    _require_manage(request.user)
+    require_manage(request.user, what="personas")
     return _edit(request, None)
 
 
@@ -288,7 +278,7 @@ def persona_new(request: AuthedRequest) -> HttpResponse:
 def persona_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Change a persona's words and criteria."""
     persona = get_object_or_404(Persona, pk=pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="personas")
     return _edit(request, persona)
 
 
@@ -296,7 +286,7 @@ def persona_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def persona_preview(request: AuthedRequest) -> HttpResponse:
     """The editor's live count: how many contacts the user may see fit the posted criteria."""
-    _require_manage(request.user)
+    require_manage(request.user, what="personas")
     criteria = criteria_from_rows(rows_from_post(request))
     context: dict[str, Any] = {"count": None, "error": ""}
     try:
@@ -311,7 +301,7 @@ def persona_preview(request: AuthedRequest) -> HttpResponse:
 def persona_assign(request: AuthedRequest, pk: int) -> HttpResponse:
     """Give this persona to the contacts who fit it (those without one, or all with overwrite)."""
     persona = get_object_or_404(Persona, pk=pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="personas")
     overwrite = request.POST.get("overwrite") == "on"
     try:
         count = services.assign_persona(persona=persona, overwrite=overwrite, by=request.user)
@@ -329,7 +319,7 @@ def persona_assign(request: AuthedRequest, pk: int) -> HttpResponse:
 def persona_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     """Delete a persona; the contacts that had it keep everything else."""
     persona = get_object_or_404(Persona, pk=pk)
-    _require_manage(request.user)
+    require_manage(request.user, what="personas")
     name = persona.name
     cleared = services.delete_persona(persona=persona, by=request.user)
     messages.success(
