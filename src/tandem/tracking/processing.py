@@ -53,7 +53,6 @@ SOURCE_OF_CHANNEL = {
     "outbound": "outbound",
 }
 STITCH_CHUNK = 2000
-TIMELINE_TYPE_LENGTH = TimelineEvent._meta.get_field("type").max_length or 60
 
 
 @dataclass(frozen=True)
@@ -78,9 +77,9 @@ def process_events(*, event_ids: Sequence[int]) -> int:
             return 0
         now = timezone.now()
         visitors = _visitors_for(events)
-        contacts = _contacts_for(events)
-        identified = _identify(events, visitors, contacts, now)
         visits = _visits_for(events)
+        contacts = _contacts_for(events, visits)
+        identified = _identify(events, visitors, contacts)
         owner_of = {e.pk: _contact_of(e, visitors, contacts) for e in events}
         _write_timeline(events, owner_of, visits)
         _write_touchpoints(events, owner_of, visits)
@@ -148,20 +147,26 @@ def _visitors_for(events: Iterable[Event]) -> dict[str, Visitor]:
     return visitors
 
 
-def _contacts_for(events: Iterable[Event]) -> dict[str, Contact]:
+def source_of(channel: str | None) -> str:
+    """The original source of a contact whose first touch came through this channel."""
+    if not channel:
+        return "direct"
+    return SOURCE_OF_CHANNEL.get(channel, "other")
+
+
+def _contacts_for(events: Iterable[Event], visits: dict[int, Visit]) -> dict[str, Contact]:
     """Contacts by email for the batch; identify and form events create the missing ones."""
     emails = {e.email for e in events if e.email}
     found = {c.email: c for c in Contact.objects.filter(email__in=emails)} if emails else {}
     for e in events:
         if e.email and e.email not in found and e.type in ("identify", "form_submit"):
-            found[e.email] = _create_contact(e)
+            found[e.email] = _create_contact(e, visits[e.pk])
     return found
 
 
-def _create_contact(event: Event) -> Contact:
+def _create_contact(event: Event, visit: Visit) -> Contact:
     """A contact for an email seen first in tracking (a concurrent creator wins, we reuse theirs)."""
-    visit = _visits_for([event])[event.pk]
-    source = SOURCE_OF_CHANNEL.get(visit.channel or "", "direct" if not visit.channel else "other")
+    source = source_of(visit.channel)
     traits: dict[str, Any] = _traits(event.properties)
     try:
         with transaction.atomic():
@@ -201,7 +206,6 @@ def _identify(
     events: Sequence[Event],
     visitors: dict[str, Visitor],
     contacts: dict[str, Contact],
-    now: datetime,
 ) -> dict[str, Contact]:
     """Link visitors to the contacts their identify/form events name; returns the newly linked."""
     linked: dict[str, Contact] = {}
@@ -241,20 +245,29 @@ def _contact_of(
 
 
 def _visits_for(events: Sequence[Event]) -> dict[int, Visit]:
-    """UTM tags, referrer host, campaign and channel of each event, campaigns looked up once."""
+    """Where each event of a batch came from, campaigns looked up once for all of them."""
+    return visits_of({e.pk: e.context or {} for e in events})
+
+
+def visit_of(context: dict[str, Any]) -> Visit:
+    """Where one visit came from, given its context ({"url", "referrer", "utm"})."""
+    return visits_of({0: context})[0]
+
+
+def visits_of(contexts: dict[int, dict[str, Any]]) -> dict[int, Visit]:
+    """UTM tags (sent, else in the URL), referrer host, campaign and channel of each context."""
     parsed = {}
-    for e in events:
-        context = e.context or {}
+    for key, context in contexts.items():
         url = context.get("url") or ""
         tags = utm_tags.parse_utm(context.get("utm")) or utm_tags.utm_from_url(url)
-        parsed[e.pk] = (
+        parsed[key] = (
             tags,
             utm_tags.host_of(context.get("referrer") or ""),
             utm_tags.host_of(url),
         )
     campaigns = campaigns_for_tags({tags.get("campaign", "") for tags, _, _ in parsed.values()})
     visits = {}
-    for pk, (tags, referrer_host, own_host) in parsed.items():
+    for key, (tags, referrer_host, own_host) in parsed.items():
         campaign = campaigns.get(tags.get("campaign", ""))
         channel = (
             campaign[1]
@@ -263,7 +276,7 @@ def _visits_for(events: Sequence[Event]) -> dict[int, Visit]:
                 utm=tags, referrer_host=referrer_host, own_hosts=(own_host,) if own_host else ()
             )
         )
-        visits[pk] = Visit(tags, referrer_host, campaign[0] if campaign else None, channel)
+        visits[key] = Visit(tags, referrer_host, campaign[0] if campaign else None, channel)
     return visits
 
 
@@ -281,8 +294,7 @@ def _write_timeline(
     """Timeline rows for the events that belong to a contact (identify calls are not history)."""
     rows = [
         TimelineEvent(
-            # custom:<64 characters> is longer than the timeline's type column: cut, never fail.
-            type=e.type[:TIMELINE_TYPE_LENGTH],
+            type=e.type,
             occurred_at=e.occurred_at,
             contact_id=owner.pk,
             actor_label="tracking",

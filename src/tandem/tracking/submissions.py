@@ -34,9 +34,8 @@ from tandem.marketing.forms_schema import (
 )
 from tandem.marketing.models import Campaign, ConsentText, Form, FormSubmission
 from tandem.marketing.queries import forms as form_queries
-from tandem.marketing.queries.tags import campaigns_for_tags
 from tandem.tracking.http import valid_anonymous_id
-from tandem.tracking.processing import SOURCE_OF_CHANNEL
+from tandem.tracking.processing import source_of, visit_of
 from tandem.tracking.services import over_limit, record_server_event
 
 # Per client IP, over every form: (submissions allowed, window in seconds).
@@ -165,15 +164,8 @@ def _tags_and_campaign(form: Form, visit: Visit) -> tuple[dict[str, str], int | 
     tags = utm_tags.utm_from_url(visit.page_url)
     if not tags and form.campaign is not None:
         tags = campaign_tags(form.campaign)
-    found = campaigns_for_tags({tags.get("campaign", "")})
-    hit = found.get(tags.get("campaign", ""))
-    if hit is not None:
-        return tags, hit[0], hit[1]
-    own = utm_tags.host_of(visit.page_url)
-    channel = utm_tags.channel_for(
-        utm=tags, referrer_host=utm_tags.host_of(visit.referrer), own_hosts=(own,) if own else ()
-    )
-    return tags, form.campaign_id, channel
+    seen = visit_of({"url": visit.page_url, "referrer": visit.referrer, "utm": tags})
+    return seen.utm, seen.campaign_id or form.campaign_id, seen.channel
 
 
 def _company_for(name: str, email: str) -> Company:
@@ -228,7 +220,7 @@ def _contact_for(
     email = values["email"]
     contact = Contact.objects.select_for_update().filter(email=email).first()
     if contact is None:
-        source = SOURCE_OF_CHANNEL.get(channel or "", "direct" if not channel else "other")
+        source = source_of(channel)
         detail = tags.get("campaign") or utm_tags.host_of(visit.referrer)
         try:
             contact = crm_services.create_contact(
