@@ -108,11 +108,8 @@ def ingest_events(request: HttpRequest) -> HttpResponse:
     except ValueError:
         length = 0
     try:
-        if length > ingest.MAX_BODY_BYTES:
-            raise ingest.BatchError(
-                f"the request body is larger than {ingest.MAX_BODY_BYTES // 1_048_576} MB",
-                status=413,
-            )
+        # Before reading: a declared length over the limit is refused without taking the body.
+        ingest.refuse_oversize(length)
         body = request.body
         items = ingest.parse_batch(body)
     except ingest.BatchError as exc:

@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 from pydantic_core import from_json, to_json
 
-from tandem.crm.normalise import normalise_email
+from tandem.crm.normalise import check_characters, normalise_email
 from tandem.errors import InvalidInput
 from tandem.tracking import tasks
 from tandem.tracking.http import valid_anonymous_id
@@ -40,7 +40,6 @@ TYPES_TEXT = "page_view, identify, form_submit, content_view or custom:<name>"
 CUSTOM_NAME = re.compile(r"[A-Za-z0-9_\-.: ]+")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
-_SURROGATES = re.compile("[\ud800-\udfff]")
 _NUL_ESCAPE = b"\\u0000"
 
 
@@ -70,12 +69,17 @@ class Outcome:
 Row = tuple[str, str, datetime, str, str, str, str]
 
 
-def parse_batch(body: bytes) -> list[Any]:
-    """The `events` list of a request body; a BatchError (400/413) for a body that is not one."""
-    if len(body) > MAX_BODY_BYTES:
+def refuse_oversize(length: int) -> None:
+    """A BatchError (413) for a body longer than the limit."""
+    if length > MAX_BODY_BYTES:
         raise BatchError(
             f"the request body is larger than {MAX_BODY_BYTES // 1_048_576} MB", status=413
         )
+
+
+def parse_batch(body: bytes) -> list[Any]:
+    """The `events` list of a request body; a BatchError (400/413) for a body that is not one."""
+    refuse_oversize(len(body))
     try:
         # NaN/Infinity are not JSON; a number too large for a float becomes null when stored.
         data = from_json(body, allow_inf_nan=False)
@@ -98,12 +102,12 @@ def may_hold_nul(body: bytes) -> bool:
     return _NUL_ESCAPE in body
 
 
-def _bad_text(text: str) -> str | None:
-    """Why no database can hold this text (NUL, lone surrogate), or None."""
-    if "\x00" in text:
-        return "contains a NUL character"
-    if not text.isascii() and _SURROGATES.search(text):
-        return "contains an invalid character"
+def _bad_text(text: str, *, field: str) -> str | None:
+    """Why no database can hold this text (crm.normalise's NUL/surrogate check), or None."""
+    try:
+        check_characters(text, field=field)
+    except InvalidInput as exc:
+        return str(exc)
     return None
 
 
@@ -170,8 +174,8 @@ def _context(value: Any, seen: dict[str, str], text_checks: bool) -> tuple[str |
             return None, f"context.{key} must be a string"
         if len(text) > MAX_URL:
             return None, f"context.{key} is longer than {MAX_URL:,} characters"
-        if text_checks and (problem := _bad_text(text)):
-            return None, f"context.{key} {problem}"
+        if text_checks and (problem := _bad_text(text, field=f"context.{key}")):
+            return None, problem
         context[key] = text
     utm = value.get("utm")
     if utm:
@@ -208,8 +212,8 @@ def validate_event(
         return "event_id is required (a string)"
     if len(event_id) > MAX_EVENT_ID:
         return f"event_id is longer than {MAX_EVENT_ID} characters"
-    if text_checks and (problem := _bad_text(event_id)):
-        return f"event_id {problem}"
+    if text_checks and (problem := _bad_text(event_id, field="event_id")):
+        return problem
     type_ = get("type")
     if type_ not in STANDARD_TYPES and (problem := _check_type(type_)):
         return problem
@@ -223,8 +227,8 @@ def validate_event(
     if email:
         if type(email) is not str:
             return "email must be a string"
-        if text_checks and (problem := _bad_text(email)):
-            return f"email {problem}"
+        if text_checks and (problem := _bad_text(email, field="email")):
+            return problem
         try:
             email = _email(email)
         except InvalidInput as exc:
@@ -271,7 +275,7 @@ def ingest(
     """
     now = now or datetime.now(UTC)
     seen = {"ip": ip} if ip else {}
-    if user_agent and not _bad_text(user_agent):
+    if user_agent and not _bad_text(user_agent, field="user_agent"):
         seen["user_agent"] = user_agent[:MAX_USER_AGENT]
     outcome = Outcome()
     rows: dict[str, Row] = {}
