@@ -9,11 +9,10 @@ from django.views.decorators.http import require_GET
 
 from tandem.crm.models import Contact
 from tandem.marketing import links, utm
-from tandem.marketing.models import ContentAsset, TrackedLink
+from tandem.marketing.models import TrackedLink
+from tandem.marketing.queries import content as content_queries
 from tandem.marketing.services.content import file_response
 from tandem.tracking import http, services
-
-MAX_TOKEN = 64
 
 
 def _no_store(response: HttpResponseBase) -> HttpResponseBase:
@@ -52,9 +51,9 @@ def click(request: HttpRequest, token: str) -> HttpResponseBase:
 @require_GET
 def content(request: HttpRequest, token: str) -> HttpResponseBase:
     """Record a view (a link asset) or download (a file asset) and serve it safely."""
-    if len(token) > MAX_TOKEN:
+    asset = content_queries.public_asset(token)
+    if asset is None:
         raise Http404("unknown content")
-    asset = get_object_or_404(ContentAsset, public_token=token, archived=False)
     anonymous_id, new = http.visitor_id(request)
     is_file = bool(asset.file)
     # Built first: a file missing from storage is a 404, not a recorded download.
@@ -63,7 +62,7 @@ def content(request: HttpRequest, token: str) -> HttpResponseBase:
     else:
         response = HttpResponseRedirect(asset.url)
     services.record_server_event(
-        type="content_download" if is_file else "content_view",
+        type=content_queries.CONTENT_DOWNLOAD if is_file else content_queries.CONTENT_VIEW,
         anonymous_id=anonymous_id,
         properties={"asset_id": asset.pk, "title": asset.title, "asset_type": asset.type},
         context={
