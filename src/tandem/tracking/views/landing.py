@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tandem.marketing import utm
+from tandem.marketing.forms_schema import CONSENT, PAGE_URL, REFERRER
 from tandem.marketing.models import Form
 from tandem.marketing.queries import forms as form_queries
 from tandem.tracking import http, services, submissions
@@ -119,16 +120,14 @@ def _refuse(
     if _wants_json(request):
         response = JsonResponse({"errors": {"form": message}}, status=status)
     elif status == 429:
-        context = form_queries.landing_context(
+        response = _page_again(
+            request,
             form,
-            action=_submit_url(form),
-            values=request.POST.dict(),
             errors={"form": message},
-            page_url=str(request.POST.get("_page_url", ""))[:MAX_URL],
-            referrer=str(request.POST.get("_referrer", ""))[:MAX_URL],
-            consent_given=bool(request.POST.get("_consent")),
+            page_url=str(request.POST.get(PAGE_URL, ""))[:MAX_URL],
+            referrer=str(request.POST.get(REFERRER, ""))[:MAX_URL],
+            status=status,
         )
-        response = _page(request, status=status, **context)
     else:
         response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
     if status == 429:
@@ -201,13 +200,28 @@ def _invalid(
     """Per-field errors: JSON for forms.js, else the page again with the visitor's answers."""
     if _wants_json(request):
         return http.allow_cors(JsonResponse({"errors": errors}, status=400), request, origins)
+    return _page_again(
+        request, form, errors=errors, page_url=visit.page_url, referrer=visit.referrer, status=400
+    )
+
+
+def _page_again(
+    request: HttpRequest,
+    form: Form,
+    *,
+    errors: dict[str, str],
+    page_url: str,
+    referrer: str,
+    status: int,
+) -> HttpResponse:
+    """The hosted page once more with the visitor's answers and what stopped them."""
     context = form_queries.landing_context(
         form,
         action=_submit_url(form),
         values=request.POST.dict(),
         errors=errors,
-        page_url=visit.page_url,
-        referrer=visit.referrer,
-        consent_given=bool(request.POST.get("_consent")),
+        page_url=page_url,
+        referrer=referrer,
+        consent_given=bool(request.POST.get(CONSENT)),
     )
-    return _page(request, status=400, **context)
+    return _page(request, status=status, **context)

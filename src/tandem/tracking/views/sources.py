@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -17,12 +16,12 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic_core import to_json
 
-from tandem.accounts import permissions
 from tandem.crm.views.common import AuthedRequest, form_error
 from tandem.errors import DomainError
 from tandem.htmx import render_page
 from tandem.marketing.models import Source
 from tandem.marketing.services import sources as services
+from tandem.marketing.views.common import require_manage
 from tandem.tracking import queries
 
 LIVE_POLL_SECONDS = 3
@@ -46,8 +45,7 @@ class SourceForm(forms.Form):
 
 
 def _require_manage(request: AuthedRequest) -> None:
-    if not permissions.can_manage_marketing(request.user):
-        raise PermissionDenied("only admins and marketing manage tracking sources")
+    require_manage(request.user, what="tracking sources")
 
 
 def _source(pk: int) -> Source:
