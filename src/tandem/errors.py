@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class DomainError(ValueError):
     """Base class: a request the domain refuses, with a message that names the problem."""
@@ -25,3 +28,18 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     """The caller may see the record but may not take this action."""
+
+
+def refuse_taken(
+    others: Any, *, message: Callable[[Any], str], exclude_pk: int | None = None
+) -> None:
+    """Raise Conflict (with the holder's id) when a row of `others` other than exclude_pk exists.
+
+    `others` is the queryset of rows holding the unique value; `message` words the refusal
+    from the holder, so each caller names its own field.
+    """
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    existing = others.first()
+    if existing is not None:
+        raise Conflict(message(existing), existing_id=existing.pk)

@@ -51,7 +51,7 @@ from tandem.crm.normalise import (
     normalise_email,
     parse_stage,
 )
-from tandem.errors import Conflict, DomainError, InvalidInput
+from tandem.errors import DomainError, InvalidInput, refuse_taken
 
 log = logging.getLogger(__name__)
 
@@ -193,13 +193,12 @@ def _refuse_taken(
     model: type[Company] | type[Contact], *, field: str, value: str, exclude_pk: int | None = None
 ) -> None:
     """Raise Conflict naming the record that already holds this unique email or domain."""
-    others = model._default_manager.filter(**{field: value})
-    if exclude_pk is not None:
-        others = others.exclude(pk=exclude_pk)
-    existing = others.only("pk").first()
-    if existing is not None:
-        noun = model._meta.verbose_name
-        raise Conflict(f"a {noun} with {field} {value} exists", existing_id=existing.pk)
+    noun = model._meta.verbose_name
+    refuse_taken(
+        model._default_manager.filter(**{field: value}).only("pk"),
+        message=lambda _: f"a {noun} with {field} {value} exists",
+        exclude_pk=exclude_pk,
+    )
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from tandem.crm.normalise import (
     clean_decimal,
     clean_text,
 )
-from tandem.errors import Conflict, DomainError, InvalidInput
+from tandem.errors import Conflict, DomainError, InvalidInput, refuse_taken
 from tandem.marketing import costs_import, links, utm
 from tandem.marketing.models import (
     Campaign,
@@ -156,15 +156,11 @@ def unique_campaign_tag(base: str, *, exclude_pk: int | None = None) -> str:
 
 
 def _refuse_taken_tag(tag: str, *, exclude_pk: int | None = None) -> None:
-    others = Campaign.objects.filter(utm_campaign=tag)
-    if exclude_pk is not None:
-        others = others.exclude(pk=exclude_pk)
-    existing = others.only("pk").first()
-    if existing is not None:
-        raise Conflict(
-            f"utm_campaign {tag!r} is already used by campaign {existing.pk}",
-            existing_id=existing.pk,
-        )
+    refuse_taken(
+        Campaign.objects.filter(utm_campaign=tag).only("pk"),
+        message=lambda existing: f"utm_campaign {tag!r} is already used by campaign {existing.pk}",
+        exclude_pk=exclude_pk,
+    )
 
 
 def _save_with_tag(campaign: Campaign, *, typed: bool, **save_kwargs: Any) -> None:

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 
 from tandem.accounts.models import User
 from tandem.crm.normalise import clean_text
-from tandem.errors import Conflict, InvalidInput
+from tandem.errors import InvalidInput, refuse_taken
 from tandem.marketing import forms_schema as schema
 from tandem.marketing.models import (
     Campaign,
@@ -66,12 +66,11 @@ def _clean_slug(raw: Any) -> str:
 
 
 def _refuse_taken_slug(slug: str, *, exclude_pk: int | None = None) -> None:
-    others = Form.objects.filter(slug=slug)
-    if exclude_pk is not None:
-        others = others.exclude(pk=exclude_pk)
-    existing = others.only("pk").first()
-    if existing is not None:
-        raise Conflict(f"another form has the address /f/{slug}/", existing_id=existing.pk)
+    refuse_taken(
+        Form.objects.filter(slug=slug).only("pk"),
+        message=lambda _: f"another form has the address /f/{slug}/",
+        exclude_pk=exclude_pk,
+    )
 
 
 def unique_slug(name: str, *, exclude_pk: int | None = None) -> str:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tandem.accounts.models import User
 from tandem.crm.models import Contact
 from tandem.crm.normalise import clean_text
-from tandem.errors import Conflict, InvalidInput
+from tandem.errors import InvalidInput, refuse_taken
 from tandem.marketing.models import Persona
 from tandem.marketing.personas import persona_q, validate_criteria
 
@@ -28,12 +28,12 @@ def _clean(field: str, value: Any) -> Any:
 
 def _refuse_taken_name(name: str, *, exclude_pk: int | None = None) -> None:
     """Names are unique; "ops lead" and "Ops Lead" would be the same persona to a reader."""
-    others = Persona.objects.filter(name__iexact=name)
-    if exclude_pk is not None:
-        others = others.exclude(pk=exclude_pk)
-    existing = others.only("pk").first()
-    if existing is not None:
-        raise Conflict(f"a persona named {existing.name} exists", existing_id=existing.pk)
+    # The message names the holder, so its name is loaded with the id (not deferred).
+    refuse_taken(
+        Persona.objects.filter(name__iexact=name).only("pk", "name"),
+        message=lambda existing: f"a persona named {existing.name} exists",
+        exclude_pk=exclude_pk,
+    )
 
 
 def _save(persona: Persona, **kwargs: Any) -> None:
