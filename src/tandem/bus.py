@@ -66,17 +66,18 @@ class FormSubmitted:
 # Handlers are dotted paths so that a lower app can publish without importing a higher one.
 # Later apps add their reactions here (scoring, segments, routing, automation).
 HANDLERS: dict[type, list[str]] = {
-    ContactCreated: [],
-    LifecycleStageChanged: [],
-    TimelineEventRecorded: [],
-    ContactsMerged: [],
-    EventsTracked: [],
+    ContactCreated: ["tandem.leads.handlers.contact_created"],
+    LifecycleStageChanged: ["tandem.leads.handlers.lifecycle_stage_changed"],
+    TimelineEventRecorded: ["tandem.leads.handlers.timeline_event_recorded"],
+    ContactsMerged: ["tandem.leads.handlers.contacts_merged"],
+    EventsTracked: ["tandem.leads.handlers.events_tracked"],
     # In-transaction (see run_now): higher apps re-parent their rows before the delete.
     ContactMerging: [
         "tandem.marketing.handlers.move_merged_contact",
         "tandem.tracking.handlers.move_merged_contact",
+        "tandem.leads.handlers.move_merged_contact",
     ],
-    FormSubmitted: [],
+    FormSubmitted: ["tandem.leads.handlers.form_submitted"],
 }
 
 

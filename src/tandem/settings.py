@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "tandem.crm",
     "tandem.marketing",
     "tandem.tracking",
+    "tandem.leads",
     "tandem.api",
     "tandem.web",
     "tandem.demo",

@@ -116,3 +116,21 @@ def can_manage_marketing(user: Any) -> bool:
 def can_view_marketing(user: Any) -> bool:
     """Every signed-in role reads campaigns, personas and content (sales uses them too)."""
     return bool(user.is_authenticated and user.is_active)
+
+
+def can_manage_routing(user: Any) -> bool:
+    """Routing rules, rep capacities, SLA hours and MQL commitments: admins and sales managers."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_admin_role or user.role == Role.SALES_MANAGER)
+    )
+
+
+def can_view_handoff(user: Any) -> bool:
+    """The manager's breach and load view: admins, sales managers and marketing (both sides)."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_admin_role or user.role in (Role.SALES_MANAGER, Role.MARKETING))
+    )

@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from tandem.api.auth import ApiKeyAuth, BrowserSession
 from tandem.crm.api import activities_router, companies_router, contacts_router
 from tandem.errors import Conflict, DomainError, Forbidden
+from tandem.leads.api import leads_router, scoring_router, segments_router
 from tandem.marketing.api import campaigns_router
 from tandem.tracking.api import router as events_router
 
@@ -75,3 +76,6 @@ api.add_router("/companies", companies_router)
 api.add_router("/activities", activities_router)
 api.add_router("/events", events_router)
 api.add_router("/campaigns", campaigns_router)
+api.add_router("/segments", segments_router)
+api.add_router("/scoring", scoring_router)
+api.add_router("/leads", leads_router)

@@ -38,6 +38,7 @@ class ContactOut(Schema):
     owner: str | None
     original_source: str
     subscription_status: str
+    score: int = Field(description="lead score: fit + engagement (read-only)")
     custom_fields: dict[str, Any]
     created_at: datetime
     updated_at: datetime

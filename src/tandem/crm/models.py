@@ -128,6 +128,8 @@ class Contact(models.Model):
         max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.NOT_SUBSCRIBED
     )
     custom_fields = models.JSONField(default=dict, blank=True)
+    # Written by lead scoring (fit + engagement); kept here so lists, the API and segments read it.
+    score = models.IntegerField(default=0, db_index=True)
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)

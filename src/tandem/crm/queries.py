@@ -26,6 +26,7 @@ CONTACT_SORTS: dict[str, str] = {
     "created_at": "created_at",
     "last_activity_at": "last_activity_at",
     "lifecycle_stage": "lifecycle_stage",
+    "score": "score",
     "id": "id",
     "company": "company__name",
 }

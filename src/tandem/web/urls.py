@@ -14,4 +14,5 @@ urlpatterns = [
     path("settings/", include("tandem.accounts.urls")),
     path("marketing/sources/", include("tandem.tracking.staff_urls")),
     path("marketing/", include("tandem.marketing.urls")),
+    path("leads/", include("tandem.leads.urls")),
 ]
