@@ -27,6 +27,13 @@ class LifecycleStageChanged:
 
 
 @dataclass(frozen=True)
+class ContactsImported:
+    """A chunk of an import created or changed these contacts (one event per chunk, not per row)."""
+
+    contact_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class TimelineEventRecorded:
     event_id: int
     contact_id: int | None
@@ -70,6 +77,7 @@ HANDLERS: dict[type, list[str]] = {
     LifecycleStageChanged: ["tandem.leads.handlers.lifecycle_stage_changed"],
     TimelineEventRecorded: ["tandem.leads.handlers.timeline_event_recorded"],
     ContactsMerged: ["tandem.leads.handlers.contacts_merged"],
+    ContactsImported: ["tandem.leads.handlers.contacts_imported"],
     EventsTracked: ["tandem.leads.handlers.events_tracked"],
     # In-transaction (see run_now): higher apps re-parent their rows before the delete.
     ContactMerging: [

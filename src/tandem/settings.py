@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -163,6 +164,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# plotly.js comes from the plotly wheel (no CDN, works offline): /static/plotly/plotly.min.js.
+_PLOTLY = importlib.util.find_spec("plotly")
+STATICFILES_DIRS = (
+    [("plotly", Path(_PLOTLY.origin).parent / "package_data")] if _PLOTLY and _PLOTLY.origin else []
+)
 MEDIA_ROOT = DATA_DIR / "media"
 
 # Imports are streamed from disk, so the upload limit only guards against abuse.

@@ -24,6 +24,7 @@ from tandem.demo.generators import (
     companies,
     contacts,
     journeys,
+    leads,
     lifecycle,
     marketing,
     users_and_teams,
@@ -48,10 +49,22 @@ STEPS: list[Step] = [
     activities.run,
     journeys.run,  # the touches placed around each contact's history, and their traces
     marketing.costs,  # spend follows the campaigns' touches
+    leads.run,  # scores and segments read the finished history
 ]
 
 # Deleted in this order by a reset: children first. Later apps put their models in front.
 WIPE_MODELS: list[str] = [
+    "leads.Notification",
+    "leads.LeadAssignment",
+    "leads.MqlCommitment",
+    "leads.RepCapacity",
+    "leads.RoutingRule",
+    "leads.PredictiveModel",
+    "leads.ScoreChange",
+    "leads.LeadScore",
+    "leads.ScoreRule",
+    "leads.SegmentMembership",
+    "leads.Segment",
     "tracking.Event",
     "tracking.Visitor",
     "marketing.Touchpoint",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tandem import bus
+from tandem.crm.models import TimelineEvent
 from tandem.leads import tasks
 from tandem.leads.models import (
     AssignmentStatus,
@@ -11,6 +12,7 @@ from tandem.leads.models import (
     ScoreChange,
     SegmentMembership,
 )
+from tandem.leads.services import handoff
 
 
 def events_tracked(event: bus.EventsTracked) -> None:
@@ -22,6 +24,14 @@ def timeline_event_recorded(event: bus.TimelineEventRecorded) -> None:
     """A timeline row (a call, an email, a form) may move a score or count as a first touch."""
     if event.contact_id is not None:
         tasks.contacts_changed([event.contact_id], event.type[:40])
+    if event.contact_id is not None and handoff.is_touch(event.type):
+        # A logged call, meeting or email stops the first-touch clock, at the time it happened.
+        at = (
+            TimelineEvent.objects.filter(pk=event.event_id)
+            .values_list("occurred_at", flat=True)
+            .first()
+        )
+        handoff.note_first_touch(contact_ids=[event.contact_id], now=at)
 
 
 def contact_created(event: bus.ContactCreated) -> None:
@@ -37,6 +47,11 @@ def lifecycle_stage_changed(event: bus.LifecycleStageChanged) -> None:
 def form_submitted(event: bus.FormSubmitted) -> None:
     """A hand-raise form (a demo request) qualifies the contact at once when the MQL rule says so."""
     tasks.contacts_changed([event.contact_id], "form_submit")
+
+
+def contacts_imported(event: bus.ContactsImported) -> None:
+    """Imported contacts get scores, qualification and segment memberships in one job."""
+    tasks.contacts_changed(list(event.contact_ids), "import")
 
 
 def contacts_merged(event: bus.ContactsMerged) -> None:

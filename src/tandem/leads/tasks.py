@@ -12,6 +12,8 @@ from tandem.leads.services import handoff, predictive, scoring, segments
 def contacts_changed(contact_ids: list[int], cause: str) -> None:
     """Rescore these contacts, qualify any that crossed the MQL rule, and refresh their segments."""
     scoring.rescore_contacts(contact_ids=contact_ids, cause=cause)
+    # The predictive MQL rule reads the probability: refresh it from the same new behaviour.
+    predictive.score_probabilities(contact_ids=contact_ids)
     handoff.qualify_contacts(contact_ids=contact_ids)
     segments.refresh_for_contacts(contact_ids=contact_ids)
 

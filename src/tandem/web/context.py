@@ -20,6 +20,11 @@ NAV: list[tuple[str, str, Callable[[Any], bool] | None]] = [
     ("Content", "web:content", permissions.can_view_marketing),
     ("Forms", "web:forms", permissions.can_manage_marketing),
     ("Sources", "web:sources", permissions.can_manage_marketing),
+    ("Segments", "web:segments", permissions.can_view_marketing),
+    ("Scoring", "web:scoring", permissions.can_view_marketing),
+    ("Inbox", "web:lead_inbox", None),
+    ("Hand-off", "web:handoff", permissions.can_view_handoff),
+    ("Lead quality", "web:lead_quality", permissions.can_view_handoff),
     ("Import", "web:import", permissions.can_import),
     ("API keys", "web:apikeys", None),
 ]

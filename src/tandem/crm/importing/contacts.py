@@ -256,22 +256,10 @@ def _publish(
     company_events: list[TimelineEvent],
     imported: list[tuple[Any, ...]],
 ) -> None:
-    for contact in new:
-        bus.publish(bus.ContactCreated(contact_id=contact.pk))
-    for ch in changes:
-        bus.publish(
-            bus.LifecycleStageChanged(
-                contact_id=ch.contact_id, from_stage=ch.from_stage, to_stage=ch.to_stage
-            )
-        )
-    events = [(e.pk, e.contact_id, e.type) for e in company_events]
-    if imported and bus.HANDLERS.get(bus.TimelineEventRecorded):
-        # Reading back the new events' ids costs a query: only done when someone listens.
-        keys = dict(
-            TimelineEvent.objects.filter(idempotency_key__in=[e[7] for e in imported]).values_list(
-                "idempotency_key", "pk"
-            )
-        )
-        events += [(keys[e[7]], e[5], e[0]) for e in imported]
-    for event_id, contact_id, type_ in events:
-        bus.publish(bus.TimelineEventRecorded(event_id=event_id, contact_id=contact_id, type=type_))
+    """One ContactsImported per chunk: a reaction per row would enqueue a job per row."""
+    ids = {c.pk for c in new} | {ch.contact_id for ch in changes} | {e[5] for e in imported}
+    ids.discard(None)
+    if ids:
+        bus.publish(bus.ContactsImported(contact_ids=tuple(sorted(ids))))
+    for event in company_events:
+        bus.publish(bus.TimelineEventRecorded(event_id=event.pk, contact_id=None, type=event.type))

@@ -38,7 +38,7 @@ class Move:
 MOVES: dict[str, Move] = {
     "subscriber": Move("lead", 0.60, 25, rule="form-submission", reason="requested content"),
     "lead": Move("mql", 0.40, 14, rule="mql-threshold", reason="score reached the MQL threshold"),
-    "mql": Move("sql", 0.50, 3, reason="accepted by sales"),
+    "mql": Move("sql", 0.50, 0.4, reason="accepted by sales"),
     "sql": Move("opportunity", 0.60, 10, reason="opportunity created"),
     "opportunity": Move("customer", 0.25, 45, reason="closed won"),
     "customer": Move("evangelist", 0.10, 90, reason="joined the customer advocacy programme"),
@@ -46,13 +46,14 @@ MOVES: dict[str, Move] = {
 # Of the contacts that do not move on from a stage, the share disqualified, and after how long.
 DISQUALIFY: dict[str, tuple[float, float]] = {
     "lead": (0.05, 20),
-    "mql": (0.15, 7),
+    "mql": (0.15, 1),
     "sql": (0.25, 14),
     "opportunity": (0.15, 60),
 }
 # Of the MQLs sales does not accept, the share sent back to marketing's nurture as leads
-# (a backward move, so it carries a reason), and after how long; the rest wait as MQLs.
-RECYCLE_SHARE, RECYCLE_MEAN_DAYS = 0.55, 10
+# (a backward move, so it carries a reason), and after how long; the rest go back later.
+RECYCLE_SHARE, RECYCLE_MEAN_DAYS = 0.70, 0.6
+RECYCLE_LATE_MEAN_DAYS = 21
 RECYCLE_REASON = "recycled: not sales-ready yet"
 # Better sources qualify more often; senior people are accepted by sales more often. Both are
 # normalised to a mean of 1 so the average rates stay those in MOVES.
@@ -213,8 +214,12 @@ class _Walk:
                 when = delay(self.rng, self.at, mean_days=DISQUALIFY[stage][1], team=self.team_key)
                 if when < self.ctx.now:
                     self._disqualify(stage, when)
-            elif stage == "mql" and roll < DISQUALIFY[stage][0] + RECYCLE_SHARE:
-                when = delay(self.rng, self.at, mean_days=RECYCLE_MEAN_DAYS, team=self.team_key)
+            elif stage == "mql":
+                # Sales sends most back soon; the rest wait until the SLA sweeper's re-routes
+                # run out and marketing takes them back, weeks later.
+                soon = roll < DISQUALIFY[stage][0] + RECYCLE_SHARE
+                mean = RECYCLE_MEAN_DAYS if soon else RECYCLE_LATE_MEAN_DAYS
+                when = delay(self.rng, self.at, mean_days=mean, team=self.team_key)
                 if when < self.ctx.now:
                     self._record(
                         "lead", when, by=self.contact.owner, rule="", reason=RECYCLE_REASON
