@@ -34,17 +34,25 @@ def demo_mode(settings: Any) -> None:
     settings.DEBUG = True
 
 
-@pytest.fixture
-def demo(db: Any) -> None:
-    pipeline.build(seed=11, contacts=1200, now=ANCHOR)
+@pytest.mark.django_db
+def test_the_leads_world() -> None:
+    # One build (the model needs a few thousand contacts to have 50 customers to learn from)
+    pipeline.build(seed=11, contacts=2500, now=ANCHOR)
+    scores_are_stored_mirrored_and_explained()
+    segments_hold_what_their_definitions_select()
+    a_model_is_trained_with_better_than_chance_auc()
+    handoffs_replay_the_history_with_a_realistic_mix()
 
 
-def test_scores_are_stored_mirrored_and_explained(demo: None) -> None:
-    # Given the demo, every contact has a score row whose total is fit + engagement
-    assert LeadScore.objects.count() == Contact.objects.count()
+def scores_are_stored_mirrored_and_explained() -> None:
+    # Every score row's total is fit + engagement (contacts without a row score 0 on both)
+    assert LeadScore.objects.count() > Contact.objects.count() * 0.8
     assert not LeadScore.objects.exclude(total=F("fit") + F("engagement")).exists()
+    assert not Contact.objects.filter(lead_score__isnull=True).exclude(score=0).exists()
     # and Contact.score mirrors it
-    assert not Contact.objects.exclude(score=F("lead_score__total")).exists()
+    assert not Contact.objects.filter(lead_score__isnull=False).exclude(
+        score=F("lead_score__total")
+    ).exists()
     assert ScoreRule.objects.filter(axis="fit").count() >= 5
     assert ScoreRule.objects.filter(axis="engagement").count() >= 5
     # Scores spread out: a flat distribution would show nothing
@@ -57,7 +65,7 @@ def test_scores_are_stored_mirrored_and_explained(demo: None) -> None:
     assert explanation.total == top.score
 
 
-def test_segments_hold_what_their_definitions_select(demo: None) -> None:
+def segments_hold_what_their_definitions_select() -> None:
     dynamic = Segment.objects.filter(kind="dynamic")
     assert dynamic.count() >= 5
     assert Segment.objects.filter(kind="static", member_count__gt=0).exists()
@@ -75,7 +83,7 @@ def test_segments_hold_what_their_definitions_select(demo: None) -> None:
     assert SegmentMembership.objects.filter(left_at__isnull=True).count() > 0
 
 
-def test_a_model_is_trained_with_better_than_chance_auc(demo: None) -> None:
+def a_model_is_trained_with_better_than_chance_auc() -> None:
     model = PredictiveModel.objects.get(is_current=True)
     best = max(model.baseline_auc or 0, model.challenger_auc or 0)
     assert best > 0.6
@@ -83,11 +91,15 @@ def test_a_model_is_trained_with_better_than_chance_auc(demo: None) -> None:
     assert LeadScore.objects.filter(probability__isnull=False).exists()
 
 
-def test_handoffs_replay_the_history_with_a_realistic_mix(demo: None) -> None:
+def handoffs_replay_the_history_with_a_realistic_mix() -> None:
+    # Every move to MQL is a hand-off (re-routes add assignments, never remove one)
     mqls = LifecycleChange.objects.filter(to_stage="mql").count()
-    assert LeadAssignment.objects.count() == mqls
+    first_attempts = LeadAssignment.objects.filter(attempt=1).count()
+    assert first_attempts == mqls
     statuses = Counter(LeadAssignment.objects.values_list("status", flat=True))
-    assert statuses[AssignmentStatus.ACCEPTED] > statuses[AssignmentStatus.REJECTED] > 0
+    decided = statuses[AssignmentStatus.ACCEPTED] + statuses[AssignmentStatus.REJECTED]
+    # Half the MQLs are accepted (the stage model's MQL→SQL rate), the rest mostly sent back
+    assert 0.4 <= statuses[AssignmentStatus.ACCEPTED] / decided <= 0.6
     assert statuses[AssignmentStatus.PENDING] > 0
     # Every rejection carries a reason; nurture reasons that need one carry a recycle date
     rejected = LeadAssignment.objects.filter(status=AssignmentStatus.REJECTED)

@@ -124,6 +124,10 @@ def test_campaigns_cover_every_channel_with_dated_statuses_tags_and_costs() -> N
     for c in campaigns:
         if c.status == "completed" and c.channel not in ("events", "webinar") and touches.get(c.pk):
             expected = touches[c.pk] * CHANNELS[c.channel].cost_per_touch
+            if expected < 1.2:
+                # The generator books no spend under one unit of money (a handful of emails).
+                assert c.pk not in spent
+                continue
             assert 0.85 * expected <= float(spent[c.pk]) <= 1.12 * expected, c.name
             assert c.budget is not None and c.budget >= spent[c.pk]
             checked += 1

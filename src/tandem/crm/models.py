@@ -129,7 +129,7 @@ class Contact(models.Model):
     )
     custom_fields = models.JSONField(default=dict, blank=True)
     # Written by lead scoring (fit + engagement); kept here so lists, the API and segments read it.
-    score = models.IntegerField(default=0, db_index=True)
+    score = models.IntegerField(default=0, db_default=0, db_index=True)
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)

@@ -187,10 +187,11 @@ def run(ctx: DemoContext) -> None:
     model = predictive.train_model(now=ctx.now)
     if model is not None:
         ctx.counts["predictive models"] += 1
-    _segments(ctx, rng)
     _routing(ctx)
     _handoffs(ctx, rng)
     _todays_mqls(ctx)
+    # Last, so that memberships reflect today's MQLs (the live path refreshes them by job).
+    _segments(ctx, rng)
 
 
 def _todays_mqls(ctx: DemoContext) -> None:
