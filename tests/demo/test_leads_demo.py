@@ -50,9 +50,11 @@ def scores_are_stored_mirrored_and_explained() -> None:
     assert not LeadScore.objects.exclude(total=F("fit") + F("engagement")).exists()
     assert not Contact.objects.filter(lead_score__isnull=True).exclude(score=0).exists()
     # and Contact.score mirrors it
-    assert not Contact.objects.filter(lead_score__isnull=False).exclude(
-        score=F("lead_score__total")
-    ).exists()
+    assert (
+        not Contact.objects.filter(lead_score__isnull=False)
+        .exclude(score=F("lead_score__total"))
+        .exists()
+    )
     assert ScoreRule.objects.filter(axis="fit").count() >= 5
     assert ScoreRule.objects.filter(axis="engagement").count() >= 5
     # Scores spread out: a flat distribution would show nothing

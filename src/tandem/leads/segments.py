@@ -43,6 +43,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.lookups import Contains, Exact, In, StartsWith
 from django.utils import timezone
 
+from tandem.accounts.models import Team
 from tandem.crm.models import (
     Company,
     Contact,
@@ -54,7 +55,15 @@ from tandem.crm.models import (
 )
 from tandem.errors import InvalidInput
 from tandem.leads.models import LeadScore
-from tandem.marketing.models import Channel, FormSubmission, Touchpoint
+from tandem.marketing.models import (
+    Campaign,
+    Channel,
+    ContentAsset,
+    Form,
+    FormSubmission,
+    Persona,
+    Touchpoint,
+)
 
 MAX_DEPTH = 8
 MAX_NODES = 100
@@ -837,14 +846,65 @@ def _days_words(days: int | None) -> str:
     return "" if days is None else f" in the last {days} day{'s' if days != 1 else ''}"
 
 
-def _describe(node: dict[str, Any], *, top: bool = False) -> str:
+_Names = dict[str, dict[int, str]]
+
+
+def _named(names: dict[int, str], value: Any) -> Any:
+    """Ids replaced by the names of the records they point to ("#12" when one is gone)."""
+    if isinstance(value, list):
+        return [_named(names, v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return names.get(value, f"#{value}")
+    return value
+
+
+def _collect_ids(node: dict[str, Any], ids: dict[str, set[int]]) -> None:
+    for kind in ("all", "any"):
+        for child in node.get(kind, []):
+            _collect_ids(child, ids)
+    if "not" in node:
+        _collect_ids(node["not"], ids)
+    values: list[Any] = []
+    if node.get("field") in ("persona", "team"):
+        values = node["value"] if isinstance(node.get("value"), list) else [node.get("value")]
+        ids[node["field"]].update(v for v in values if isinstance(v, int))
+    if "campaign" in node.get("touched", {}):
+        ids["campaign"].add(node["touched"]["campaign"])
+    if isinstance(node.get("submitted_form"), int):
+        ids["form"].add(node["submitted_form"])
+    if isinstance(node.get("viewed_content"), int):
+        ids["content"].add(node["viewed_content"])
+
+
+def _names_for(tree: dict[str, Any]) -> _Names:
+    """The names behind the ids a definition mentions (one query per kind that occurs)."""
+    ids: dict[str, set[int]] = {
+        k: set() for k in ("persona", "team", "campaign", "form", "content")
+    }
+    _collect_ids(tree, ids)
+    sources: dict[str, tuple[Any, str]] = {
+        "persona": (Persona, "name"),
+        "team": (Team, "name"),
+        "campaign": (Campaign, "name"),
+        "form": (Form, "name"),
+        "content": (ContentAsset, "title"),
+    }
+    names: _Names = {}
+    for kind, (model, column) in sources.items():
+        wanted = ids[kind]
+        rows = model.objects.filter(pk__in=wanted).values_list("pk", column) if wanted else []
+        names[kind] = dict(rows)
+    return names
+
+
+def _describe(node: dict[str, Any], names: _Names, *, top: bool = False) -> str:
     if "all" in node or "any" in node:
         kind = "all" if "all" in node else "any"
-        parts = [_describe(child) for child in node[kind]]
+        parts = [_describe(child, names) for child in node[kind]]
         text = f" {'and' if kind == 'all' else 'or'} ".join(parts)
         return text if top or len(parts) == 1 else f"({text})"
     if "not" in node:
-        return f"not {_describe(node['not'])}"
+        return f"not {_describe(node['not'], names)}"
     if "field" in node:
         spec, op = FIELDS[node["field"]], node["op"]
         if op in NO_VALUE_OPS:
@@ -854,7 +914,10 @@ def _describe(node: dict[str, Any], *, top: bool = False) -> str:
             return f"{spec.label} is between {_value_words(low)} and {_value_words(high)}"
         if op == "within_last_days":
             return f"{spec.label} is within the last {node['value']} days"
-        return f"{spec.label} {OPERATORS[op]} {_value_words(node['value'])}"
+        value = node["value"]
+        if node["field"] in names:
+            value = _named(names[node["field"]], value)
+        return f"{spec.label} {OPERATORS[op]} {_value_words(value)}"
     days = _days_words(node.get("within_days"))
     if "event" in node:
         label = EVENT_TYPES.get(node["event"], node["event"])
@@ -867,18 +930,21 @@ def _describe(node: dict[str, Any], *, top: bool = False) -> str:
     if "touched" in node:
         target = node["touched"]
         what = (
-            f"campaign #{target['campaign']}"
+            f"campaign {_value_words(_named(names['campaign'], target['campaign']))}"
             if "campaign" in target
             else f"the {target['channel']} channel"
         )
         return f"was touched by {what}{days}"
     if "submitted_form" in node:
         form = node["submitted_form"]
-        return f"submitted {'any form' if form is None else f'form #{form}'}{days}"
+        named_form = _value_words(_named(names["form"], form))
+        return f"submitted {'any form' if form is None else f'form {named_form}'}{days}"
     asset = node["viewed_content"]
-    return f"viewed {'any content' if asset is None else f'content #{asset}'}{days}"
+    named_asset = _value_words(_named(names["content"], asset))
+    return f"viewed {'any content' if asset is None else f'content {named_asset}'}{days}"
 
 
 def describe(definition: Any) -> str:
-    """The definition in words, for lists and detail pages."""
-    return _describe(validate_definition(definition), top=True)
+    """The definition in words, for lists and detail pages (ids shown as the records' names)."""
+    tree = validate_definition(definition)
+    return _describe(tree, _names_for(tree), top=True)

@@ -163,6 +163,7 @@ NOTES = {
     "duplicate": "Same person as an existing opportunity contact.",
 }
 ACCEPT_SLA_HOURS, FIRST_TOUCH_SLA_HOURS = 24, 48
+HISTORY_RULES = {"mql-threshold": "MQL rule: fit and engagement reached the thresholds"}
 
 
 def run(ctx: DemoContext) -> None:
@@ -283,21 +284,24 @@ def _routing(ctx: DemoContext) -> None:
     # Marketing's side of the SLA: MQLs promised to each team for the last six months.
     months = _months_back(ctx.now.date(), 6)
     teams = {rule.team_id: rule.team for rule in rules}
-    team_of = {c.pk: c.team_id for c in ctx.contact_rows}
+    team_of = {c.pk: c.team_id for c in ctx.contact_rows if c.team_id is not None}
     delivered: dict[tuple[int, date], int] = defaultdict(int)
     for contact_id, changes in ctx.history.items():
         for change in changes:
-            if change.to_stage == "mql" and team_of.get(contact_id) in teams:
+            team_id = team_of.get(contact_id)
+            if change.to_stage == "mql" and team_id in teams:
                 month = change.changed_at.date().replace(day=1)
-                delivered[(team_of[contact_id], month)] += 1
+                delivered[(team_id, month)] += 1
     commitments = []
     for team_id in teams:
+        full = [delivered.get((team_id, month), 0) for month in months[1:]]
+        usual = sum(full) / len(full) if full else 0
         for month in months:
-            made = delivered.get((team_id, month), 0)
-            # Targets set a little above what the team usually gets: some months are missed.
-            commitments.append(
-                MqlCommitment(team_id=team_id, month=month, target=max(5, round(made * 1.1 + 2)))
-            )
+            # Targets a little above what the team usually gets: some months are missed. The
+            # month in progress is measured against the same monthly promise.
+            made = usual if month == months[0] else delivered.get((team_id, month), 0)
+            target = max(5, round(made * 1.1 + 2))
+            commitments.append(MqlCommitment(team_id=team_id, month=month, target=target))
     insert(commitments)
     ctx.counts["routing rules"] += len(rules)
 
@@ -371,7 +375,8 @@ def _assignment(
         contact=contact,
         rep=contact.owner,
         team=contact.team,
-        qualified_by=change.rule or "MQL rule",
+        # The history's rule slug in the words the live MQL rule uses.
+        qualified_by=HISTORY_RULES.get(change.rule, change.rule or "MQL rule"),
         source=contact.original_source,
         campaign_id=_campaign_before(ctx, contact.pk, assigned),
         persona_id=contact.persona_id,
@@ -382,9 +387,10 @@ def _assignment(
     if after is None:
         # Still waiting: most recent hand-offs are in time, older ones breached and escalated.
         row.status = AssignmentStatus.PENDING
-        if row.accept_due_at < ctx.now:
-            row.accept_breached_at = row.accept_due_at
-            row.escalated_at = row.accept_due_at + timedelta(minutes=5)
+        due = assigned + timedelta(hours=ACCEPT_SLA_HOURS)
+        if due < ctx.now:
+            row.accept_breached_at = due
+            row.escalated_at = due + timedelta(minutes=5)
         return row
     row.decided_at = after.changed_at
     if after.to_stage == "mql":

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from tandem.accounts.models import Role, Team, TeamKind, User
 from tandem.crm.models import Contact, Source
@@ -29,6 +30,8 @@ from tandem.marketing.models import Campaign, Persona
 GROUP_BY = {"source": "source", "campaign": "campaign_id", "persona": "persona_id"}
 GROUP_LABELS = {"source": "Source", "campaign": "Campaign", "persona": "Persona"}
 BREACH_LIMIT = 200
+# An accepted lead nobody has called for a month is a lost lead, not an open breach.
+OPEN_TOUCH_BREACH_DAYS = 30
 
 
 def inbox(*, user: User) -> QuerySet[LeadAssignment]:
@@ -82,13 +85,20 @@ def assignable_reps(*, user: User) -> list[User]:
     return list(reps.select_related("team").order_by("team__name", "username"))
 
 
-def breaches(*, user: User) -> list[LeadAssignment]:
-    """Breached hand-offs and unrouted leads the user oversees, the latest first."""
+def breaches(*, user: User, now: datetime | None = None) -> list[LeadAssignment]:
+    """Open problems the user oversees, the latest first: leads still waiting past their accept
+    SLA, unrouted leads, and accepted leads of the last 30 days still without a first touch."""
     teams = managed_teams(user)
+    recent = (now or timezone.now()) - timedelta(days=OPEN_TOUCH_BREACH_DAYS)
     rows = LeadAssignment.objects.filter(
-        Q(accept_breached_at__isnull=False)
-        | Q(touch_breached_at__isnull=False)
+        Q(status=AssignmentStatus.PENDING, accept_breached_at__isnull=False)
         | Q(status=AssignmentStatus.UNROUTED)
+        | Q(
+            status=AssignmentStatus.ACCEPTED,
+            touch_breached_at__isnull=False,
+            first_touch_at__isnull=True,
+            assigned_at__gte=recent,
+        )
     )
     if not (user.is_admin_role or user.role == Role.MARKETING):
         # Unrouted leads without a team are every manager's to pick up.

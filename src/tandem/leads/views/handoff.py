@@ -38,7 +38,12 @@ def countdown(due: datetime | None, now: datetime) -> tuple[str, bool]:
     seconds = (due - now).total_seconds()
     late = seconds < 0
     left = abs(seconds)
-    amount = f"{int(left // 3600)} h" if left >= 3600 else f"{max(1, int(left // 60))} min"
+    if left >= 2 * 86400:
+        amount = f"{int(left // 86400)} days"
+    elif left >= 3600:
+        amount = f"{int(left // 3600)} h"
+    else:
+        amount = f"{max(1, int(left // 60))} min"
     return (f"overdue by {amount}" if late else f"due in {amount}"), late
 
 
@@ -454,6 +459,17 @@ def lead_quality(request: AuthedRequest) -> HttpResponse:
         "group_by": group_by,
         "group_label": queries.GROUP_LABELS[group_by],
         "group_choices": [(k, queries.GROUP_LABELS[k]) for k in queries.GROUP_BY],
+        # Each group's reasons by label, the most common first, for the reasons column.
+        "rows": [
+            (
+                row,
+                [
+                    (report.reason_labels.get(code, code), n)
+                    for code, n in sorted(row.reasons.items(), key=lambda item: -item[1])
+                ],
+            )
+            for row in report.rows
+        ],
         "reasons": queries.reason_breakdown(report.rows, report.reason_labels),
         "commitments": queries.commitments(),
     }
