@@ -179,7 +179,7 @@ def run(ctx: DemoContext) -> None:
             "accept_sla_hours": ACCEPT_SLA_HOURS,
             "first_touch_sla_hours": FIRST_TOUCH_SLA_HOURS,
             "max_reroutes": 2,
-            "default_capacity": 40,
+            "default_capacity": 80,
         }
     )
     _scoring_rules(ctx)
@@ -279,7 +279,7 @@ def _routing(ctx: DemoContext) -> None:
     insert(rules)
     reps = User.objects.filter(role="sales_rep").order_by("username")
     insert(
-        [RepCapacity(user=rep, max_open_leads=30 if i % 3 else 45) for i, rep in enumerate(reps)]
+        [RepCapacity(user=rep, max_open_leads=90 if i % 3 else 120) for i, rep in enumerate(reps)]
     )
     # Marketing's side of the SLA: MQLs promised to each team for the last six months.
     months = _months_back(ctx.now.date(), 6)
