@@ -21,11 +21,11 @@ from tests.web.test_browser import page, shot  # noqa: F401  (the Chromium page 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page: Any, url: str, username: str, password: str) -> None:
-    page.goto(f"{url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+def sign_in(tab: Any, url: str, username: str, password: str) -> None:
+    tab.goto(f"{url}/login/")
+    tab.get_by_label("Username").fill(username)
+    tab.get_by_label("Password").fill(password)
+    tab.get_by_role("button", name="Sign in").click()
 
 
 def test_segment_builder_counts_live(
