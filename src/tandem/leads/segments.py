@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -876,12 +876,17 @@ def _collect_ids(node: dict[str, Any], ids: dict[str, set[int]]) -> None:
         ids["content"].add(node["viewed_content"])
 
 
-def _names_for(tree: dict[str, Any]) -> _Names:
-    """The names behind the ids a definition mentions (one query per kind that occurs)."""
+def names_for(definitions: Iterable[Any]) -> _Names:
+    """The names behind the ids some definitions mention: one query per kind that occurs, so a
+    list of segments is described with a fixed number of queries (invalid ones are skipped)."""
     ids: dict[str, set[int]] = {
         k: set() for k in ("persona", "team", "campaign", "form", "content")
     }
-    _collect_ids(tree, ids)
+    for definition in definitions:
+        try:
+            _collect_ids(validate_definition(definition), ids)
+        except InvalidInput:
+            continue
     sources: dict[str, tuple[Any, str]] = {
         "persona": (Persona, "name"),
         "team": (Team, "name"),
@@ -944,7 +949,8 @@ def _describe(node: dict[str, Any], names: _Names, *, top: bool = False) -> str:
     return f"viewed {'any content' if asset is None else f'content {named_asset}'}{days}"
 
 
-def describe(definition: Any) -> str:
-    """The definition in words, for lists and detail pages (ids shown as the records' names)."""
+def describe(definition: Any, *, names: _Names | None = None) -> str:
+    """The definition in words, ids shown as the records' names (pass `names` from names_for
+    when describing many)."""
     tree = validate_definition(definition)
-    return _describe(tree, _names_for(tree), top=True)
+    return _describe(tree, names if names is not None else names_for([tree]), top=True)

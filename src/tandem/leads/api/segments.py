@@ -19,7 +19,7 @@ from tandem.crm.api import ContactOut
 from tandem.errors import Forbidden
 from tandem.leads.models import Segment, SegmentKind
 from tandem.leads.queries import segments as queries
-from tandem.leads.segments import describe
+from tandem.leads.segments import describe, names_for
 from tandem.leads.services import segments as services
 from tandem.pagination import Page, RecordId, keyset_page
 
@@ -42,7 +42,10 @@ class SegmentOut(Schema):
 
     @staticmethod
     def resolve_summary(obj: Segment) -> str:
-        return describe(obj.definition) if obj.kind == SegmentKind.DYNAMIC else "Static list"
+        if obj.kind != SegmentKind.DYNAMIC:
+            return "Static list"
+        # A list page sets the names of every segment's records at once (see list_segments).
+        return describe(obj.definition, names=getattr(obj, "_names", None))
 
 
 class SegmentIn(Schema):
@@ -101,7 +104,11 @@ def _segment(segment_id: int) -> Segment:
 
 @segments_router.get("", response=SegmentPage, summary="List segments (oldest first)")
 def list_segments(request: HttpRequest, params: Query[PageParams]) -> Page:
-    return keyset_page(queries.segments_for(), limit=params.limit, cursor=params.cursor)
+    page = keyset_page(queries.segments_for(), limit=params.limit, cursor=params.cursor)
+    names = names_for(s.definition for s in page.items if s.kind == SegmentKind.DYNAMIC)
+    for segment in page.items:
+        segment._names = names
+    return page
 
 
 @segments_router.post(

@@ -14,7 +14,7 @@ from tandem.crm.models import Contact
 from tandem.errors import InvalidInput
 from tandem.leads import scoring
 from tandem.leads.models import LeadScore, ScoreAxis, ScoreChange, ScoreRule
-from tandem.leads.segments import describe
+from tandem.leads.segments import describe, names_for
 from tandem.leads.services.settings import lead_settings
 
 # Events listed per engagement rule in an explanation (the rule's total counts them all).
@@ -29,11 +29,16 @@ def rules_by_axis() -> dict[str, list[ScoreRule]]:
     return out
 
 
-def describe_rule(rule: ScoreRule) -> str:
+def rule_names(rules: list[ScoreRule]) -> dict[str, dict[int, str]]:
+    """The names of the records the fit rules mention, looked up once for a list of rules."""
+    return names_for(r.condition for r in rules if r.axis == ScoreAxis.FIT)
+
+
+def describe_rule(rule: ScoreRule, *, names: dict[str, dict[int, str]] | None = None) -> str:
     """A rule's condition in words, for lists and explanations."""
     if rule.axis == ScoreAxis.FIT:
         try:
-            return describe(rule.condition)
+            return describe(rule.condition, names=names)
         except InvalidInput:
             # A rule saved under an older grammar still shows, as its JSON.
             return json.dumps(rule.condition, sort_keys=True)

@@ -117,12 +117,16 @@ def _scoring_page(
     request: AuthedRequest, *, settings_form: SettingsForm | None = None, status: int = 200
 ) -> HttpResponse:
     grouped = queries.rules_by_axis()
+    names = queries.rule_names([r for rules in grouped.values() for r in rules])
     context = {
         "axes": [
             {
                 "axis": axis,
                 "label": label,
-                "rules": [{"rule": r, "words": queries.describe_rule(r)} for r in grouped[axis]],
+                "rules": [
+                    {"rule": r, "words": queries.describe_rule(r, names=names)}
+                    for r in grouped[axis]
+                ],
             }
             for axis, label in ScoreAxis.choices
         ],

@@ -39,7 +39,14 @@ from tandem.crm.views.common import (
 from tandem.errors import Conflict, DomainError, InvalidInput
 from tandem.leads.models import Segment, SegmentKind
 from tandem.leads.queries import segments as queries
-from tandem.leads.segments import EVENT_TYPES, FIELDS, OPERATORS, OPS_BY_KIND, PROPERTY_OPS
+from tandem.leads.segments import (
+    EVENT_TYPES,
+    FIELDS,
+    OPERATORS,
+    OPS_BY_KIND,
+    PROPERTY_OPS,
+    names_for,
+)
 from tandem.leads.segments import describe as describe_definition
 from tandem.leads.services import segments as services
 from tandem.marketing.models import Channel
@@ -549,10 +556,12 @@ def segment_list(request: AuthedRequest) -> HttpResponse:
     base = query_of(q=q)
     paged = paginate(request, qs)
     rows = []
-    for segment in paged["page_obj"].object_list:
+    listed = list(paged["page_obj"].object_list)
+    names = names_for(s.definition for s in listed if s.kind == SegmentKind.DYNAMIC)
+    for segment in listed:
         try:
             summary = (
-                describe_definition(segment.definition)
+                describe_definition(segment.definition, names=names)
                 if segment.kind == SegmentKind.DYNAMIC
                 else "Static list"
             )
