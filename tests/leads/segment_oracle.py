@@ -1,7 +1,7 @@
 """A plain-Python evaluator of segment definitions: the reference the compiled SQL must match.
 
 It reads every row into memory and walks the tree per contact, written from the grammar's
-documented meaning (docs/leads-segments.md), not from the compiler. Tests only.
+documented meaning (docs/leads.md "Segments"), not from the compiler. Tests only.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Segment definitions: the grammar's allow-lists, validation, the Q compiler and descriptions.
 
-A definition is a JSON tree (see docs/leads-segments.md):
+A definition is a JSON tree (see docs/leads.md "Segments"):
 
     node := {"all": [node, ...]} | {"any": [node, ...]} | {"not": node}
           | {"field": NAME, "op": OP, "value": V}

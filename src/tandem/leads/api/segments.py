@@ -25,7 +25,7 @@ from tandem.pagination import Page, RecordId, keyset_page
 
 segments_router = Router(tags=["segments"])
 
-GRAMMAR = "a JSON condition tree; see docs/leads-segments.md (all/any/not, field, event, …)"
+GRAMMAR = "a JSON condition tree; see docs/leads.md, Segments (all/any/not, field, event, …)"
 
 
 class SegmentOut(Schema):
