@@ -113,6 +113,10 @@ DATABASES = {
         os.environ.get("TANDEM_DATABASE_URL", _default_db), conn_max_age=60, conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # JIT compilation costs seconds on the segment and scoring aggregates and buys nothing on
+    # this workload (measured in benchmarks/bench_segments and bench_scoring).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

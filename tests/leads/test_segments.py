@@ -273,8 +273,9 @@ def test_refresh_opens_and_closes_stays_set_based(world: World) -> None:
     later = NOW + timedelta(hours=1)
     with CaptureQueriesContext(connection) as queries:
         assert refresh_segment(segment=segment, now=later) == (1, 1)
-    # Lock, close, insert, count, save: no per-contact statements.
-    assert len(queries) <= 7
+    # Lock, the scratch table (drop, create, fill, drop), close, insert, count, save: no
+    # per-contact statements.
+    assert len(queries) <= 12  # (and ANALYZE of the scratch table on PostgreSQL)
     assert refresh_segment(segment=segment, now=later) == (0, 0)
     stays = SegmentMembership.objects.filter(segment=segment).order_by("contact_id", "entered_at")
     assert [(m.contact_id, m.entered_at, m.left_at) for m in stays] == [
@@ -422,6 +423,6 @@ def test_refresh_statement_count_does_not_grow_with_contacts(db: Any) -> None:
     assert len(large) == len(small)
     with CaptureQueriesContext(connection) as full:
         assert refresh_segment(segment=seg, now=NOW + timedelta(days=1)) == (0, 0)
-    assert len(full) <= 7
+    assert len(full) <= 12
     seg.refresh_from_db()
     assert seg.member_count == 43

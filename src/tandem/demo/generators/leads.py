@@ -328,21 +328,44 @@ def _handoffs(ctx: DemoContext, rng: random.Random) -> None:
                 continue
             after = history[i + 1] if i + 1 < len(history) else None
             rows.append(_assignment(ctx, rng, contact, change, after, reasons, first_touch))
+    managers = {team.pk: team.manager for team in ctx.teams.values()}
     for row in rows:
-        if row.status == AssignmentStatus.PENDING and row.rep_id:
+        if row.status != AssignmentStatus.PENDING or row.rep is None:
+            continue
+        # The same words the live routing and SLA sweeper write (leads.services.handoff).
+        name = _name(row.contact)
+        notices.append(
+            Notification(
+                user=row.rep,
+                kind="lead_assigned",
+                text=f"New lead for you: {name} — accept or reject within {ACCEPT_SLA_HOURS} h",
+                contact=row.contact,
+                created_at=row.assigned_at,
+                idempotency_key=f"lead:{row.contact_id}:demo:assigned",
+            )
+        )
+        # A team without a manager escalates to every sales manager (handoff.managers_of).
+        manager = managers.get(row.team_id or 0) or ctx.users.get("manager")
+        if row.accept_breached_at and manager is not None:
             notices.append(
                 Notification(
-                    user_id=row.rep_id,
-                    kind="lead_assigned",
-                    text=f"New MQL: {row.contact.first_name} {row.contact.last_name}".strip(),
+                    user=manager,
+                    kind="sla_accept_breach",
+                    text=f"{row.rep.username} did not accept or reject {name} within "
+                    f"{ACCEPT_SLA_HOURS} h",
                     contact=row.contact,
-                    created_at=row.assigned_at,
-                    idempotency_key=f"demo:assigned:{row.contact_id}:{row.attempt}",
+                    created_at=row.accept_breached_at,
+                    idempotency_key=f"lead:{row.contact_id}:demo:accept_breach",
                 )
             )
     insert(rows)
     insert(notices)
     ctx.counts["lead assignments"] += len(rows)
+
+
+def _name(contact: Contact) -> str:
+    full = f"{contact.first_name} {contact.last_name}".strip()
+    return f"{full} ({contact.email})" if full else contact.email
 
 
 def _first_touches(ctx: DemoContext) -> dict[int, list[datetime]]:

@@ -204,6 +204,10 @@ def remove_members(
     return left
 
 
+# The per-connection scratch table of a full refresh (a fixed name, never user input).
+SEGMENT_IDS = "tandem_segment_ids"
+
+
 def _recount(segment: Segment, at: datetime) -> None:
     count = SegmentMembership.objects.filter(segment=segment, left_at__isnull=True).count()
     Segment.objects.filter(pk=segment.pk).update(member_count=count, refreshed_at=at)
@@ -249,19 +253,63 @@ def _refresh(
     """Bring open stays in line with the definition (for all contacts, or only these)."""
     q = compile_definition(segment.definition, now=at, contact_ids=contact_ids)
     matching = Contact.objects.filter(q)
-    stays = SegmentMembership.objects.filter(segment_id=segment.pk, left_at__isnull=True)
-    if contact_ids is not None:
-        stays = stays.filter(contact_id__in=contact_ids)
+    if contact_ids is None:
+        entered, left = _refresh_all(segment, matching, at)
+        _recount(segment, at)
+        return entered, left
+    stays = SegmentMembership.objects.filter(
+        segment_id=segment.pk, left_at__isnull=True, contact_id__in=contact_ids
+    )
     # NOT EXISTS (an anti-join) rather than NOT IN: PostgreSQL cannot hash a huge NOT IN list.
     still = Contact.objects.filter(pk=OuterRef("contact_id")).filter(q)
     left = stays.filter(~Exists(still)).update(left_at=at)
     entered = _insert_select(segment, matching, at)
-    if contact_ids is None:
-        _recount(segment, at)
-    elif entered or left:
+    if entered or left:
         Segment.objects.filter(pk=segment.pk).update(
             member_count=F("member_count") + entered - left
         )
+    return entered, left
+
+
+def _refresh_all(segment: Segment, matching: Any, at: datetime) -> tuple[int, int]:
+    """A full refresh: evaluate the definition ONCE into a temporary table of ids, then close
+    the stays not in it and open stays for the ids without one (two hash anti-joins).
+
+    Evaluating it once matters at scale: run inside the UPDATE's NOT EXISTS, the planner may
+    repeat the whole behaviour scan per current member.
+    """
+    try:
+        sql, params = matching.order_by().values_list("pk").query.sql_with_params()
+    except EmptyResultSet:
+        sql, params = "", ()
+    table = connection.ops.quote_name(SegmentMembership._meta.db_table)
+    at_value = SegmentMembership._meta.get_field("entered_at").get_db_prep_value(at, connection)
+    with connection.cursor() as cursor:
+        # Temporary tables are per connection: concurrent refreshes never see each other's.
+        cursor.execute(f"DROP TABLE IF EXISTS {SEGMENT_IDS}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {SEGMENT_IDS} (id bigint PRIMARY KEY)")
+        try:
+            if sql:
+                # The ORM's compiled SELECT; every value is a parameter.
+                cursor.execute(f"INSERT INTO {SEGMENT_IDS} (id) {sql}", params)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {SEGMENT_IDS}")
+            cursor.execute(
+                f"UPDATE {table} SET left_at = %s WHERE segment_id = %s AND left_at IS NULL "  # noqa: S608
+                f"AND NOT EXISTS (SELECT 1 FROM {SEGMENT_IDS} s WHERE s.id = {table}.contact_id)",
+                (at_value, segment.pk),
+            )
+            left = max(cursor.rowcount, 0)
+            cursor.execute(
+                f"INSERT INTO {table} (segment_id, contact_id, entered_at, left_at) "  # noqa: S608
+                f"SELECT %s, s.id, %s, NULL FROM {SEGMENT_IDS} s WHERE NOT EXISTS ("
+                f"SELECT 1 FROM {table} m WHERE m.segment_id = %s AND m.left_at IS NULL "
+                "AND m.contact_id = s.id) ON CONFLICT DO NOTHING",
+                (segment.pk, at_value, segment.pk),
+            )
+            entered = max(cursor.rowcount, 0)
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {SEGMENT_IDS}")
     return entered, left
 
 
