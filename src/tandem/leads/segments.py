@@ -38,7 +38,7 @@ from operator import and_, or_
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, F, Func, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.lookups import Contains, Exact, In, StartsWith
 from django.utils import timezone
@@ -650,16 +650,13 @@ def _event_q(node: dict[str, Any], ctx: _Context) -> Q:
     events = _with_properties(events, node["where"])
     if node["min_count"] == 1:
         return _exists(events)
-    # Counting per contact: one grouped, NULL-free subquery (computed once, not per contact).
-    counted = (
-        _restricted(events.filter(contact_id__isnull=False), ctx)
-        .order_by()
-        .values("contact_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=node["min_count"])
-        .values("contact_id")
-    )
-    return Q(pk__in=counted)
+    # "At least N" is "an N-th matching event exists": a correlated EXISTS … OFFSET N-1 LIMIT 1
+    # that walks one contact's events by the (contact, occurred_at) index and stops at the N-th.
+    # The planner checks it after the cheaper conditions of the segment, so it touches only the
+    # candidates' events instead of grouping every matching event in the table.
+    nth = node["min_count"] - 1
+    per_contact = events.filter(contact_id=OuterRef("pk")).order_by()
+    return Q(Exists(per_contact[nth : nth + 1]))
 
 
 def _behaviour_q(node: dict[str, Any], ctx: _Context) -> Q:

@@ -279,7 +279,8 @@ def _refresh_all(segment: Segment, matching: Any, at: datetime) -> tuple[int, in
     repeat the whole behaviour scan per current member.
     """
     try:
-        sql, params = matching.order_by().values_list("pk").query.sql_with_params()
+        ids = matching.order_by().annotate(member_id=F("pk")).values_list("member_id")
+        sql, params = ids.query.sql_with_params()
     except EmptyResultSet:
         sql, params = "", ()
     table = connection.ops.quote_name(SegmentMembership._meta.db_table)
@@ -287,11 +288,14 @@ def _refresh_all(segment: Segment, matching: Any, at: datetime) -> tuple[int, in
     with connection.cursor() as cursor:
         # Temporary tables are per connection: concurrent refreshes never see each other's.
         cursor.execute(f"DROP TABLE IF EXISTS {SEGMENT_IDS}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {SEGMENT_IDS} (id bigint PRIMARY KEY)")
+        # CREATE … AS (not INSERT … SELECT) so that PostgreSQL may plan the query in parallel.
+        # The ORM's compiled SELECT (column "member_id"); every value is a parameter.
+        select = sql or f"SELECT id AS member_id FROM {Contact._meta.db_table} WHERE 1 = 0"  # noqa: S608
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {SEGMENT_IDS} AS SELECT m.member_id AS id FROM ({select}) m",  # noqa: S608
+            params,
+        )
         try:
-            if sql:
-                # The ORM's compiled SELECT; every value is a parameter.
-                cursor.execute(f"INSERT INTO {SEGMENT_IDS} (id) {sql}", params)
             if connection.vendor == "postgresql":
                 cursor.execute(f"ANALYZE {SEGMENT_IDS}")
             cursor.execute(
