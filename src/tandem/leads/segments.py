@@ -38,7 +38,8 @@ from operator import and_, or_
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.lookups import Contains, Exact, In, StartsWith
 from django.utils import timezone
@@ -650,13 +651,25 @@ def _event_q(node: dict[str, Any], ctx: _Context) -> Q:
     events = _with_properties(events, node["where"])
     if node["min_count"] == 1:
         return _exists(events)
-    # "At least N" is "an N-th matching event exists": a correlated EXISTS … OFFSET N-1 LIMIT 1
-    # that walks one contact's events by the (contact, occurred_at) index and stops at the N-th.
-    # The planner checks it after the cheaper conditions of the segment, so it touches only the
-    # candidates' events instead of grouping every matching event in the table.
-    nth = node["min_count"] - 1
-    per_contact = events.filter(contact_id=OuterRef("pk")).order_by()
-    return Q(Exists(per_contact[nth : nth + 1]))
+    if connection.vendor == "sqlite":
+        # "At least N" as "an N-th matching event exists": a correlated EXISTS … OFFSET N-1
+        # LIMIT 1 over one contact's events (the contact index), run by SQLite only for the
+        # contacts that pass the segment's other conditions.
+        nth = node["min_count"] - 1
+        per_contact = events.filter(contact_id=OuterRef("pk")).order_by()
+        return Q(Exists(per_contact[nth : nth + 1]))
+    # PostgreSQL would plan that subquery over the (type, occurred_at) index once per contact
+    # (the JSON filter's selectivity is unknown to it); one grouped, NULL-free subquery is
+    # computed once and hashed instead.
+    counted = (
+        _restricted(events.filter(contact_id__isnull=False), ctx)
+        .order_by()
+        .values("contact_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=node["min_count"])
+        .values("contact_id")
+    )
+    return Q(pk__in=counted)
 
 
 def _behaviour_q(node: dict[str, Any], ctx: _Context) -> Q:
