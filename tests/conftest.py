@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,5 +157,17 @@ def api_as(world: World) -> Any:
     def make(name: str) -> ApiClient:
         _, raw = create_api_key(user=world.users()[name], name="test")
         return ApiClient(raw)
+
+    return make
+
+
+@pytest.fixture
+def client_as(world: World) -> Callable[[str], Client]:
+    """client_as("rep1") → a test Client signed in as that world user."""
+
+    def make(name: str) -> Client:
+        client = Client()
+        client.force_login(world.users()[name])
+        return client
 
     return make

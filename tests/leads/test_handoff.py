@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,16 +27,6 @@ from tests.crm.factories import CompanyFactory, ContactFactory
 from tests.marketing.factories import CampaignFactory
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def client_as(world: World) -> Callable[[str], Client]:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(world.users()[name])
-        return client
-
-    return make
 
 
 def pending(world: World, rep: Any = None, *, now: datetime = NOW, **fields: Any) -> LeadAssignment:

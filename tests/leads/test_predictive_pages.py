@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,16 +21,6 @@ from tests.marketing.factories import PersonaFactory
 
 XSS = "<script>alert(1)</script>"
 URL = "/leads/model/"
-
-
-@pytest.fixture
-def client_as(world: World) -> Callable[[str], Client]:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(world.users()[name])
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -16,16 +16,6 @@ XSS = "<script>alert(1)</script>"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def client_as(world: Any) -> Any:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(world.users()[name])
-        return client
-
-    return make
-
-
 def views_rule(**extra: Any) -> ScoreRule:
     return services.create_rule(
         axis="engagement", name="Page views", points=5, event_type="page_view", **extra

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from tandem.crm.models import Contact
 from tandem.leads.models import Segment
@@ -13,16 +12,6 @@ from tests.conftest import World
 from tests.leads.factories import SegmentFactory
 
 EVERYONE = {"field": "email", "op": "contains", "value": "@"}
-
-
-@pytest.fixture
-def client_as(world: World) -> Any:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(world.users()[name])
-        return client
-
-    return make
 
 
 @pytest.fixture

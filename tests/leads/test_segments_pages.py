@@ -6,7 +6,6 @@ import csv
 import io
 from typing import Any
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,16 +19,6 @@ from tests.leads.factories import SegmentFactory
 
 XSS = "<script>alert(1)</script>"
 ANN = {"field": "first_name", "op": "eq", "value": "ann"}
-
-
-@pytest.fixture
-def client_as(world: World) -> Any:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(world.users()[name])
-        return client
-
-    return make
 
 
 def _rows(**extra: Any) -> dict[str, Any]:

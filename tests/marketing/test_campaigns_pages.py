@@ -29,18 +29,6 @@ BASE = "/marketing/campaigns/"
 
 
 @pytest.fixture
-def client_as(world):
-    """client_as("rep1") → a test Client signed in as that world user."""
-
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(world.users()[name])
-        return client
-
-    return make
-
-
-@pytest.fixture
 def campaign(world):
     return CampaignFactory(name="Spring Launch", utm_campaign="spring_launch", budget=1000)
 

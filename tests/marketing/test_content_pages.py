@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,6 @@ from tests.marketing.factories import ContentAssetFactory, PersonaFactory
 
 XSS = "<script>alert(1)</script>"
 PDF = b"%PDF-1.7\n%%EOF\n"
-
-
-@pytest.fixture
-def client_as(world: World) -> Callable[[str], Client]:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(world.users()[name])
-        return client
-
-    return make
 
 
 @pytest.fixture(autouse=True)

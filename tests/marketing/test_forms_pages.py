@@ -4,32 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tandem.marketing.models import ConsentText, Form, FormSubmission
 from tandem.marketing.services import forms as services
 from tandem.tracking.models import Event
-from tests.conftest import World
 from tests.marketing.factories import CampaignFactory, SourceFactory
 from tests.tracking.test_submissions import CONSENT_V1, answers, make_form
 from tests.web.conftest import htmx
-
-
-@pytest.fixture
-def client_as(world: World) -> Callable[[str], Client]:
-    """client_as("rep1") → a test Client signed in as that world user."""
-
-    def make(name: str) -> Client:
-        signed_in = Client()
-        signed_in.force_login(world.users()[name])
-        return signed_in
-
-    return make
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,16 +16,6 @@ from tests.marketing.factories import PersonaFactory
 
 XSS = "<script>alert(1)</script>"
 SOFTWARE = [{"field": "company.industry", "op": "in", "value": ["Software"]}]
-
-
-@pytest.fixture
-def client_as(world: World) -> Callable[[str], Client]:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(world.users()[name])
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -6,22 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from tests.conftest import World
 from tests.crm.factories import CompanyFactory, ContactFactory
-
-
-@pytest.fixture
-def client_as(world: World) -> Callable[[str], Client]:
-    """client_as("rep1") → a test Client signed in as that world user."""
-
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(world.users()[name])
-        return client
-
-    return make
 
 
 @pytest.fixture

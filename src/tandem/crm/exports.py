@@ -6,8 +6,11 @@ import csv
 from datetime import datetime
 from typing import TextIO
 
+from django.db.models import QuerySet
+
 from tandem.accounts.models import User
 from tandem.crm.importing.mapping import CONTACT_FIELDS
+from tandem.crm.models import Contact
 from tandem.crm.queries import ContactFilter, contacts_for
 
 EXPORT_CHUNK = 2000
@@ -38,11 +41,13 @@ def safe_cell(value: object) -> str:
 
 def export_contacts(*, user: User, out: TextIO, flt: ContactFilter = _EVERYTHING) -> int:
     """Write the contacts the user may see as CSV with a header row; returns the rows written."""
+    return write_contacts(contacts_for(user, flt), out)
+
+
+def write_contacts(contacts: QuerySet[Contact], out: TextIO) -> int:
+    """Stream contacts as CSV in the export's columns (formula-safe); returns the rows written."""
     rows = (
-        contacts_for(user, flt)
-        .select_related("company", "owner")
-        .order_by("id")
-        .iterator(chunk_size=EXPORT_CHUNK)
+        contacts.select_related("company", "owner").order_by("id").iterator(chunk_size=EXPORT_CHUNK)
     )
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CONTACT_COLUMNS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
@@ -10,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tandem.accounts import permissions
-from tandem.crm.exports import CONTACT_COLUMNS, EXPORT_CHUNK, safe_cell
+from tandem.crm.exports import write_contacts
 from tandem.crm.models import Contact
 from tandem.leads.models import Segment, SegmentMembership
 from tandem.leads.segments import compile_definition
@@ -77,34 +76,4 @@ def member_history(segment: Segment, *, now: datetime | None = None) -> dict[str
 
 def export_members(*, user: Any, segment: Segment, out: TextIO) -> int:
     """Write the members the user may see as CSV (the contact export's columns, formula-safe)."""
-    rows = (
-        members_for(user, segment)
-        .select_related("company", "owner")
-        .order_by("id")
-        .iterator(chunk_size=EXPORT_CHUNK)
-    )
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CONTACT_COLUMNS)
-    count = 0
-    for c in rows:
-        company, owner = c.company, c.owner
-        values = (
-            c.pk,
-            c.email,
-            c.first_name,
-            c.last_name,
-            c.title,
-            c.phone,
-            company.name if company else "",
-            (company.domain or "") if company else "",
-            c.lifecycle_stage,
-            c.lead_status,
-            owner.username if owner else "",
-            c.original_source,
-            c.subscription_status,
-            c.created_at,
-            c.last_activity_at,
-        )
-        writer.writerow([safe_cell(v) for v in values])
-        count += 1
-    return count
+    return write_contacts(members_for(user, segment), out)
