@@ -13,7 +13,6 @@ from django.test import Client
 
 from tandem.marketing.models import Source
 from tandem.marketing.services.sources import create_source
-from tests.web.conftest import client_as  # noqa: F401 (fixtures shared with the web tests)
 from tests.web.test_browser import page  # noqa: F401
 
 AID = "a" * 32
