@@ -209,6 +209,15 @@ def _snapshot(contact: Contact, now: datetime) -> dict[str, Any]:
     }
 
 
+def _carried_snapshot(earlier: LeadAssignment) -> dict[str, Any]:
+    """A re-assignment keeps the report's snapshot taken at the first hand-off."""
+    return {
+        "source": earlier.source,
+        "campaign_id": earlier.campaign_id,
+        "persona_id": earlier.persona_id,
+    }
+
+
 def _assign(
     *,
     contact: Contact,
@@ -424,11 +433,7 @@ def assign_lead(
         rule=current.routing_rule,
         qualified_by=current.qualified_by,
         attempt=current.attempt + 1,
-        snapshot={
-            "source": current.source,
-            "campaign_id": current.campaign_id,
-            "persona_id": current.persona_id,
-        },
+        snapshot=_carried_snapshot(current),
         cfg=lead_settings(),
         now=now,
     )
@@ -541,11 +546,7 @@ def _breach_accept(*, pk: int, cfg: LeadSettings, now: datetime) -> tuple[int, i
         rule=assignment.routing_rule,
         qualified_by=assignment.qualified_by,
         attempt=assignment.attempt + 1,
-        snapshot={
-            "source": assignment.source,
-            "campaign_id": assignment.campaign_id,
-            "persona_id": assignment.persona_id,
-        },
+        snapshot=_carried_snapshot(assignment),
         cfg=cfg,
         now=now,
     )
@@ -622,11 +623,7 @@ def _retry_unrouted(*, pk: int, cfg: LeadSettings, now: datetime) -> int:
         rule=rule,
         qualified_by=waiting.qualified_by,
         attempt=waiting.attempt + 1,
-        snapshot={
-            "source": waiting.source,
-            "campaign_id": waiting.campaign_id,
-            "persona_id": waiting.persona_id,
-        },
+        snapshot=_carried_snapshot(waiting),
         cfg=cfg,
         now=now,
     )
