@@ -26,10 +26,9 @@ import statistics
 import sys
 import time
 from datetime import timedelta
-from typing import Any
 
 from benchmarks import leads_data
-from benchmarks.common import percentile
+from benchmarks.common import percentile, timed
 
 TARGET_FULL_SECONDS = 10.0
 TARGET_P95_MS = 20.0
@@ -77,23 +76,13 @@ def drop_inserted_events() -> list[int]:
     return contacts
 
 
-def timed(fn: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
 def run_one(vendor: str, rebuild: bool) -> bool:
     """Measure one database; True when every target is met and the scores agree."""
     dataset = leads_data.open_dataset(vendor, rebuild=rebuild)
     from django.db import connection
 
-    try:
-        from tandem.leads.services.scoring import recompute_all_scores, rescore_contacts
-    except ImportError as exc:
-        print(f"scoring [{vendor}]: the scoring functions are not there yet ({exc})")
-        return False
     from tandem.crm.models import TimelineEvent
+    from tandem.leads.services.scoring import recompute_all_scores, rescore_contacts
 
     now = dataset.anchor
     drop_inserted_events()

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from benchmarks import leads_data
+from benchmarks.common import timed
 
 ROUNDS = 3
 TARGET_SECONDS = 3.0
@@ -82,30 +82,15 @@ def hand_params(vendor: str, now: datetime) -> dict[str, Any]:
     return {"d30": d30.strftime(fmt), "d90": d90.strftime(fmt)}
 
 
-def count(value: Any) -> int:
-    """refresh_segment's entered/left, whether counts or collections of ids."""
-    return value if isinstance(value, int) else len(value)
-
-
-def timed(fn: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
 def run_one(vendor: str, rebuild: bool) -> bool:
     """Measure one database; True when every target is met and the sets agree."""
     dataset = leads_data.open_dataset(vendor, rebuild=rebuild)
     from django.db import connection
 
-    try:
-        from tandem.leads.segments import compile_definition, validate_definition
-        from tandem.leads.services.segments import refresh_segment
-    except ImportError as exc:
-        print(f"segments [{vendor}]: the segment functions are not there yet ({exc})")
-        return False
     from tandem.crm.models import Contact
     from tandem.leads.models import Segment, SegmentMembership
+    from tandem.leads.segments import compile_definition, validate_definition
+    from tandem.leads.services.segments import refresh_segment
 
     now = dataset.anchor
     leads_data.ensure_scores(vendor, now)
@@ -164,12 +149,12 @@ def run_one(vendor: str, rebuild: bool) -> bool:
     )
     print(
         f"  full rebuild (refresh_segment, no members) = {full_s:.3f} s "
-        f"(rounds: {', '.join(f'{s:.3f}' for s in full)}; entered {count(entered):,}, "
-        f"left {count(left):,}); target < {TARGET_SECONDS:g} s {'PASS' if ok_time else 'FAIL'}"
+        f"(rounds: {', '.join(f'{s:.3f}' for s in full)}; entered {entered:,}, "
+        f"left {left:,}); target < {TARGET_SECONDS:g} s {'PASS' if ok_time else 'FAIL'}"
     )
     print(
         f"  second refresh (nothing changed) = {second_s:.3f} s "
-        f"(entered {count(again[0]):,}, left {count(again[1]):,})"
+        f"(entered {again[0]:,}, left {again[1]:,})"
     )
     print(f"  compiled query alone (compile_definition, ids fetched) = {compiled_s:.3f} s")
     print(

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,16 @@ def timer() -> Iterator[dict[str, float]]:
     start = time.perf_counter()
     yield result
     result["seconds"] = time.perf_counter() - start
+
+
+T = TypeVar("T")
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    """Call fn once; its wall time in seconds and its result."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
 
 
 def percentile(samples: list[float], pct: float) -> float:
