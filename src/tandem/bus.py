@@ -73,8 +73,10 @@ class FormSubmitted:
 # Handlers are dotted paths so that a lower app can publish without importing a higher one.
 # Later apps add their reactions here (scoring, segments, routing, automation).
 HANDLERS: dict[type, list[str]] = {
-    ContactCreated: ["tandem.leads.handlers.contact_created"],
-    LifecycleStageChanged: ["tandem.leads.handlers.lifecycle_stage_changed"],
+    # A new contact reaches leads through its contact_created timeline row.
+    ContactCreated: [],
+    # Stage changes reach leads through their timeline row (TimelineEventRecorded).
+    LifecycleStageChanged: [],
     TimelineEventRecorded: ["tandem.leads.handlers.timeline_event_recorded"],
     ContactsMerged: ["tandem.leads.handlers.contacts_merged"],
     ContactsImported: ["tandem.leads.handlers.contacts_imported"],
@@ -85,7 +87,8 @@ HANDLERS: dict[type, list[str]] = {
         "tandem.tracking.handlers.move_merged_contact",
         "tandem.leads.handlers.move_merged_contact",
     ],
-    FormSubmitted: ["tandem.leads.handlers.form_submitted"],
+    # A submission is processed as a form_submit event, so leads hears of it via EventsTracked.
+    FormSubmitted: [],
 }
 
 

@@ -34,21 +34,6 @@ def timeline_event_recorded(event: bus.TimelineEventRecorded) -> None:
         handoff.note_first_touch(contact_ids=[event.contact_id], now=at)
 
 
-def contact_created(event: bus.ContactCreated) -> None:
-    """A new contact gets its fit score and joins matching segments."""
-    tasks.contacts_changed([event.contact_id], "created")
-
-
-def lifecycle_stage_changed(event: bus.LifecycleStageChanged) -> None:
-    """Stage conditions of segments depend on the stage."""
-    tasks.refresh_contact_segments([event.contact_id])
-
-
-def form_submitted(event: bus.FormSubmitted) -> None:
-    """A hand-raise form (a demo request) qualifies the contact at once when the MQL rule says so."""
-    tasks.contacts_changed([event.contact_id], "form_submit")
-
-
 def contacts_imported(event: bus.ContactsImported) -> None:
     """Imported contacts get scores, qualification and segment memberships in one job."""
     tasks.contacts_changed(list(event.contact_ids), "import")

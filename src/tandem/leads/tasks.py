@@ -18,12 +18,6 @@ def contacts_changed(contact_ids: list[int], cause: str) -> None:
     segments.refresh_for_contacts(contact_ids=contact_ids)
 
 
-@db_task(retries=3, retry_delay=5)
-def refresh_contact_segments(contact_ids: list[int]) -> None:
-    """Re-evaluate dynamic segments for these contacts only."""
-    segments.refresh_for_contacts(contact_ids=contact_ids)
-
-
 @db_periodic_task(crontab(minute="*/5"))
 def sweep_slas() -> None:
     """Flag breached SLAs, escalate them to managers and re-route leads not accepted in time."""
