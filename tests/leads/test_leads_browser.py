@@ -44,7 +44,9 @@ def test_segment_builder_counts_live(
     page.goto(f"{live_server.url}/leads/segments/new/")
     page.get_by_label("Name").fill("All MQLs")
     page.get_by_label("Field of condition 1").select_option("lifecycle_stage")
-    # (choosing a field re-renders the row with that field's operators)
+    # (choosing a field re-renders the row with that field's operators and choices; typing
+    # before the new row is in would type into the row being replaced)
+    expect(page.get_by_text("One of: subscriber")).to_be_visible()
     expect(page.get_by_label("Condition 1", exact=True)).to_contain_text("is")
     page.get_by_label("Value of condition 1").fill("mql")
     # Then the count follows the definition without a page load
