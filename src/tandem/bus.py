@@ -70,6 +70,32 @@ class FormSubmitted:
     hand_raise: bool
 
 
+@dataclass(frozen=True)
+class DealCreated:
+    deal_id: int
+
+
+@dataclass(frozen=True)
+class DealStageChanged:
+    """A deal moved stage, was won, lost or reopened (`status` is the new status)."""
+
+    deal_id: int
+    from_stage_id: int | None
+    to_stage_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class UserNotified:
+    """Put a message in a user's in-app inbox (the inbox lives in leads, a sibling of sales)."""
+
+    user_id: int
+    kind: str
+    text: str
+    key: str
+    contact_id: int | None = None
+
+
 # Handlers are dotted paths so that a lower app can publish without importing a higher one.
 # Later apps add their reactions here (scoring, segments, routing, automation).
 HANDLERS: dict[type, list[str]] = {
@@ -77,7 +103,10 @@ HANDLERS: dict[type, list[str]] = {
     ContactCreated: [],
     # Stage changes reach leads through their timeline row (TimelineEventRecorded).
     LifecycleStageChanged: [],
-    TimelineEventRecorded: ["tandem.leads.handlers.timeline_event_recorded"],
+    TimelineEventRecorded: [
+        "tandem.leads.handlers.timeline_event_recorded",
+        "tandem.sales.handlers.timeline_event_recorded",
+    ],
     ContactsMerged: ["tandem.leads.handlers.contacts_merged"],
     ContactsImported: ["tandem.leads.handlers.contacts_imported"],
     EventsTracked: ["tandem.leads.handlers.events_tracked"],
@@ -86,7 +115,12 @@ HANDLERS: dict[type, list[str]] = {
         "tandem.marketing.handlers.move_merged_contact",
         "tandem.tracking.handlers.move_merged_contact",
         "tandem.leads.handlers.move_merged_contact",
+        "tandem.sales.handlers.move_merged_contact",
     ],
+    # Analytics and automation react to deals later; nothing below sales listens today.
+    DealCreated: [],
+    DealStageChanged: [],
+    UserNotified: ["tandem.leads.handlers.user_notified"],
     # A submission is processed as a form_submit event, so leads hears of it via EventsTracked.
     FormSubmitted: [],
 }

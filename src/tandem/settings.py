@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tandem.marketing",
     "tandem.tracking",
     "tandem.leads",
+    "tandem.sales",
     "tandem.api",
     "tandem.web",
     "tandem.demo",
@@ -157,6 +158,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# Forecasts, quotas and reports sum deals in this currency (sales.ExchangeRate converts).
+REPORTING_CURRENCY = "USD"
 USE_I18N = False
 USE_TZ = True
 NUMBER_GROUPING = 3  # "1,200,000" where a template asks for grouping (floatformat:"0g")

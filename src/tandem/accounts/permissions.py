@@ -134,3 +134,21 @@ def can_view_handoff(user: Any) -> bool:
         and user.is_active
         and (user.is_admin_role or user.role in (Role.SALES_MANAGER, Role.MARKETING))
     )
+
+
+def can_sell(user: Any) -> bool:
+    """Deals, tasks, sequences, content use and ratings: admins, sales managers and reps."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_admin_role or user.role in (Role.SALES_MANAGER, Role.SALES_REP))
+    )
+
+
+def can_manage_sales(user: Any) -> bool:
+    """Pipelines, products, quotas, sequences' settings and checklists: admins and sales managers."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_admin_role or user.role == Role.SALES_MANAGER)
+    )

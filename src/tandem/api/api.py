@@ -13,6 +13,16 @@ from tandem.crm.api import activities_router, companies_router, contacts_router
 from tandem.errors import Conflict, DomainError, Forbidden
 from tandem.leads.api import leads_router, scoring_router, segments_router
 from tandem.marketing.api import campaigns_router
+from tandem.sales.api import (
+    deals_router,
+    enablement_router,
+    forecasts_router,
+    insights_router,
+    pipelines_router,
+    quotas_router,
+    sequences_router,
+    tasks_router,
+)
 from tandem.tracking.api import router as events_router
 
 api = NinjaAPI(
@@ -79,3 +89,11 @@ api.add_router("/campaigns", campaigns_router)
 api.add_router("/segments", segments_router)
 api.add_router("/scoring", scoring_router)
 api.add_router("/leads", leads_router)
+api.add_router("/deals", deals_router)
+api.add_router("/pipelines", pipelines_router)
+api.add_router("/forecasts", forecasts_router)
+api.add_router("/quotas", quotas_router)
+api.add_router("/tasks", tasks_router)
+api.add_router("/sequences", sequences_router)
+api.add_router("/enablement", enablement_router)
+api.add_router("/insights", insights_router)

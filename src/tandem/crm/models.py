@@ -241,8 +241,13 @@ class CallOutcome(models.TextChoices):
     WRONG_NUMBER = "wrong_number", "Wrong number"
 
 
+class ActivityDirection(models.TextChoices):
+    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", "Inbound (a reply)"
+
+
 class Activity(models.Model):
-    """A note, call, meeting, task or logged email on a contact and/or company."""
+    """A note, call, meeting, task or logged email on a contact, company and/or deal."""
 
     kind = models.CharField(max_length=10, choices=ActivityKind.choices)
     subject = models.CharField(max_length=255, blank=True)
@@ -264,6 +269,13 @@ class Activity(models.Model):
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    direction = models.CharField(
+        max_length=8, choices=ActivityDirection.choices, blank=True, help_text="For emails"
+    )
+    # sales sits above crm, so the deal is referenced by id (the deal page reads by it).
+    deal_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -271,6 +283,12 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["contact", "occurred_at"], name="activity_contact_at"),
             models.Index(fields=["owner", "kind", "due_at"], name="activity_owner_due"),
+            models.Index(fields=["deal_id", "occurred_at"], name="activity_deal_at"),
+            models.Index(
+                fields=["remind_at"],
+                name="activity_remind",
+                condition=models.Q(reminded_at__isnull=True, remind_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

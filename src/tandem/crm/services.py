@@ -23,6 +23,7 @@ from tandem.crm.models import (
     STAGE_ORDER,
     SUBSCRIPTION_STRICTNESS,
     Activity,
+    ActivityDirection,
     ActivityKind,
     CallOutcome,
     Company,
@@ -469,6 +470,9 @@ def log_activity(
     call_outcome: str = "",
     duration_seconds: Any = None,
     due_at: datetime | None = None,
+    remind_at: datetime | None = None,
+    direction: str = "",
+    deal_id: int | None = None,
 ) -> Activity:
     """Log a note, call, meeting, task or email, and put it on the timeline."""
     kind = clean_choice(kind, field="kind", choices=list(ActivityKind.values))
@@ -480,6 +484,15 @@ def log_activity(
         raise InvalidInput("call_outcome is only for calls", field="call_outcome")
     if kind == ActivityKind.TASK and due_at is None:
         raise InvalidInput("a task needs a due date", field="due_at")
+    remind_at = clean_datetime(remind_at, field="remind_at")
+    if remind_at is not None and kind != ActivityKind.TASK:
+        raise InvalidInput("reminders are for tasks", field="remind_at")
+    if direction:
+        direction = clean_choice(
+            direction, field="direction", choices=list(ActivityDirection.values)
+        )
+        if kind != ActivityKind.EMAIL:
+            raise InvalidInput("direction is only for emails", field="direction")
     outcome = (
         clean_choice(call_outcome, field="call_outcome", choices=list(CallOutcome.values))
         if call_outcome
@@ -501,6 +514,9 @@ def log_activity(
         call_outcome=outcome,
         duration_seconds=clean_int(duration_seconds, field="duration_seconds", maximum=86400),
         due_at=due_at,
+        remind_at=remind_at,
+        direction=direction,
+        deal_id=deal_id,
     )
     record_event(
         type=f"activity_{kind}",
@@ -514,6 +530,9 @@ def log_activity(
             "subject": activity.subject,
             "outcome": outcome,
             "duration_seconds": activity.duration_seconds,
+            # Only when set: sequences read the direction (a reply), the deal page the deal.
+            **({"direction": direction} if direction else {}),
+            **({"deal_id": deal_id} if deal_id else {}),
         },
     )
     return activity

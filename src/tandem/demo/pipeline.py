@@ -54,6 +54,21 @@ STEPS: list[Step] = [
 
 # Deleted in this order by a reset: children first. Later apps put their models in front.
 WIPE_MODELS: list[str] = [
+    "sales.OnboardingStep",
+    "sales.Insight",
+    "sales.InsightTag",
+    "sales.ContentRating",
+    "sales.ContentUse",
+    "sales.SequenceEnrollment",
+    "sales.SequenceStep",
+    "sales.Sequence",
+    "sales.ForecastSnapshot",
+    "sales.Quota",
+    "sales.StageChange",
+    "sales.LineItem",
+    "sales.DealContact",
+    "sales.Deal",
+    "sales.Product",
     "leads.Notification",
     "leads.LeadAssignment",
     "leads.MqlCommitment",

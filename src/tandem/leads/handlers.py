@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from tandem import bus
-from tandem.crm.models import TimelineEvent
+from tandem.accounts.models import User
+from tandem.crm.models import Contact, TimelineEvent
 from tandem.leads import tasks
 from tandem.leads.models import (
     AssignmentStatus,
@@ -60,3 +63,21 @@ def move_merged_contact(event: bus.ContactMerging) -> None:
         segment_id__in=current.values("segment_id")
     ).delete()
     SegmentMembership.objects.filter(contact_id=old).update(contact_id=new)
+
+
+def user_notified(event: bus.UserNotified) -> None:
+    """Another app (sales: task reminders, sequences) asks for an in-app message."""
+    user = User.objects.filter(pk=event.user_id, is_active=True).first()
+    if user is None:
+        return
+    contact = (
+        Contact.objects.filter(pk=event.contact_id).first() if event.contact_id else None
+    )
+    handoff.notify(
+        user=user,
+        kind=event.kind,
+        text=event.text,
+        key=event.key,
+        contact=contact,
+        now=timezone.now(),
+    )

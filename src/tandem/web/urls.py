@@ -15,4 +15,5 @@ urlpatterns = [
     path("marketing/sources/", include("tandem.tracking.staff_urls")),
     path("marketing/", include("tandem.marketing.urls")),
     path("leads/", include("tandem.leads.urls")),
+    path("sales/", include("tandem.sales.urls")),
 ]

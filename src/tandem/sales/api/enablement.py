@@ -1,0 +1,5 @@
+"""(being written)"""
+
+from ninja import Router
+
+enablement_router = Router(tags=["sales"])

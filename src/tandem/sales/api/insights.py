@@ -1,0 +1,5 @@
+"""(being written)"""
+
+from ninja import Router
+
+insights_router = Router(tags=["sales"])

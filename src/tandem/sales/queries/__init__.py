@@ -1,0 +1,1 @@
+"""Reads of sales: lists, the board, forecasts, reports (one module per concern)."""

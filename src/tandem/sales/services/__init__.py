@@ -1,0 +1,1 @@
+"""Writes of sales: keyword-only verbs, one transaction each (one module per concern)."""

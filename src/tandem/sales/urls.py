@@ -1,0 +1,23 @@
+"""Sales pages under /sales/ (each view module lists its own routes)."""
+
+from tandem.sales.views import (
+    aftersale,
+    deals,
+    enablement,
+    forecasts,
+    insights,
+    myday,
+    pipelines,
+    sequences,
+)
+
+urlpatterns = [
+    *deals.urlpatterns,
+    *pipelines.urlpatterns,
+    *forecasts.urlpatterns,
+    *myday.urlpatterns,
+    *sequences.urlpatterns,
+    *enablement.urlpatterns,
+    *insights.urlpatterns,
+    *aftersale.urlpatterns,
+]

@@ -1,0 +1,1 @@
+"""Sales pages (each view module lists its own routes)."""
