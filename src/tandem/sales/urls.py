@@ -8,6 +8,7 @@ from tandem.sales.views import (
     insights,
     myday,
     pipelines,
+    related,
     sequences,
 )
 
@@ -20,4 +21,5 @@ urlpatterns = [
     *enablement.urlpatterns,
     *insights.urlpatterns,
     *aftersale.urlpatterns,
+    *related.urlpatterns,
 ]
