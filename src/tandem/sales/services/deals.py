@@ -41,7 +41,7 @@ from tandem.sales.models import (
     StageChangeKind,
     StageOutcome,
 )
-from tandem.sales.services import pipelines
+from tandem.sales.services import aftersale, pipelines
 
 CENT = Decimal("0.01")
 # Deal.amount holds 12 digits before the point, amount_base 14.
@@ -504,13 +504,10 @@ def mark_won(*, deal: Deal, by: User | None, at: datetime | None = None) -> Deal
 
 
 def _after_the_sale(deal: Deal, *, at: datetime) -> None:
-    from tandem.sales.services import aftersale
-
-    # TODO(lead): the guards stay until services.aftersale (LIBRARY) lands; then call directly.
-    for name in ("start_onboarding", "credit_referral", "create_renewal"):
-        step = getattr(aftersale, name, None)
-        if step is not None:
-            step(deal=deal, at=at)
+    """Onboarding, the referrer's credit and the renewal (each idempotent, owned by aftersale)."""
+    aftersale.start_onboarding(deal=deal, at=at)
+    aftersale.credit_referral(deal=deal, at=at)
+    aftersale.create_renewal(deal=deal, at=at)
 
 
 @transaction.atomic
