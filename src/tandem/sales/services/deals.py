@@ -263,7 +263,10 @@ def _transition(
     deal.save(update_fields=["stage", "status", "stage_entered_at", "updated_at", *extra_fields])
     bus.publish(
         bus.DealStageChanged(
-            deal_id=deal.pk, from_stage_id=from_stage_id, to_stage_id=to_stage.pk, status=to_status
+            deal_id=deal.pk,
+            from_stage_id=from_stage_id,
+            to_stage_id=to_stage.pk,
+            status=str(to_status),
         )
     )
     return change
