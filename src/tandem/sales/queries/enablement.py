@@ -21,6 +21,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from tandem.accounts import permissions
+from tandem.crm.models import Contact
 from tandem.crm.normalise import clean_choice
 from tandem.marketing.models import Audience, ContentAsset, ContentType, JourneyStage
 from tandem.sales.models import ContentRating, ContentUse, Deal, DealStatus, StageOutcome
@@ -260,3 +262,23 @@ def report(*, start: datetime | None = None, end: datetime | None = None) -> lis
         )
     rows.sort(key=lambda r: (-r.uses, r.title.lower()))
     return rows
+
+
+def visible_deal(user: Any, deal_id: int) -> Deal:
+    """A deal the user may see, with its stage and pipeline, or 404."""
+    deal = (
+        permissions.visible(user, Deal.objects.select_related("stage", "pipeline", "owner"))
+        .filter(pk=deal_id)
+        .first()
+    )
+    if deal is None:
+        raise Http404("no such deal")
+    return deal
+
+
+def visible_contact(user: Any, contact_id: int) -> Contact:
+    """A contact the user may see, or 404."""
+    contact = permissions.visible(user, Contact.objects.all()).filter(pk=contact_id).first()
+    if contact is None:
+        raise Http404("no such contact")
+    return contact
