@@ -71,7 +71,7 @@ def test_completing_a_step_needs_the_right_to_edit_the_deal(world: World) -> Non
 
 
 def test_winning_a_deal_with_recurring_items_opens_one_renewal(world: World) -> None:
-    # given a deal with a 12-month subscription (2 × 500, 10 % off) and a one-off service
+    # given a deal with a 12-month subscription (2 x 500, 10 % off) and a one-off service
     yearly = Product.objects.create(name="Platform", sku="PLAT-Y", unit_price=500, term_months=12)
     setup = Product.objects.create(name="Setup", sku="SETUP", unit_price=300)
     deal = DealFactory(owner=world.rep1, company=world.acme, amount=Decimal("1200.00"))
