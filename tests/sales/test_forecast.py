@@ -62,6 +62,10 @@ def quota(period: str, amount: str, *, user: Any = None, team: Any = None) -> Qu
 
 @pytest.fixture
 def q4(world: World) -> World:
+    return build_q4(world)
+
+
+def build_q4(world: World) -> World:
     """rep1's Q4 2026, computed by hand in the comments; rep2 and rep3 add a won deal each."""
     rep1 = world.rep1
     # Closed won: 12,000.00 + 3,000.50 (won at the last second of the quarter) = 15,000.50.

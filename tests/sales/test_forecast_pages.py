@@ -16,11 +16,16 @@ from tandem.sales.queries import forecasts as queries
 from tandem.sales.views.forecasts import snapshot_figure
 from tests.conftest import World
 from tests.sales.factories import DealFactory, stage
-from tests.sales.test_forecast import Q4, q4, quota  # noqa: F401  (q4 is a fixture)
+from tests.sales.test_forecast import Q4, build_q4, quota
 
 D = Decimal
 URL = "/sales/forecast/"
 STRIP = "/sales/forecast/strip/"
+
+
+@pytest.fixture
+def q4(world: World) -> World:
+    return build_q4(world)
 
 
 def test_anonymous_users_are_sent_to_sign_in(db: Any) -> None:
