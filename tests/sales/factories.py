@@ -6,6 +6,7 @@ Sales helpers: add your factories at the END of this file.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -40,3 +41,31 @@ class DealFactory(factory.django.DjangoModelFactory):
     stage_entered_at = factory.LazyAttribute(lambda o: o.created_at)
     team = factory.LazyAttribute(lambda o: o.owner.team if o.owner is not None else None)
     owner = None
+
+
+# ---------------------------------------------------------------- ACTIVITY: sequences
+
+
+class SequenceFactory(factory.django.DjangoModelFactory):
+    """An active sequence with no steps (add them with `with_steps`)."""
+
+    class Meta:
+        model = "sales.Sequence"
+
+    name = factory.Sequence(lambda n: f"Sequence {n}")
+    created_at = factory.LazyFunction(timezone.now)
+
+
+def with_steps(sequence: Any, *steps: tuple[str, int | str]) -> Any:
+    """Add steps in order: ("call", "Intro call"), ("wait", 2), ("email", "Follow up")."""
+    from tandem.sales.models import SequenceStep
+
+    for position, (kind, value) in enumerate(steps, start=1):
+        SequenceStep.objects.create(
+            sequence=sequence,
+            position=position,
+            kind=kind,
+            wait_days=int(value) if kind == "wait" else 0,
+            subject="" if kind == "wait" else str(value),
+        )
+    return sequence

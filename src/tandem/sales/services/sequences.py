@@ -86,7 +86,8 @@ def sequence_settings() -> SequenceSettings:
 # ---------------------------------------------------------------- sequences and steps
 
 
-def _can_change(user: User, sequence: Sequence) -> bool:
+def can_change(user: User, sequence: Sequence) -> bool:
+    """Its owner (a seller) or a sales manager or admin changes a sequence."""
     return permissions.can_manage_sales(user) or (
         permissions.can_sell(user) and sequence.owner_id == user.pk
     )
@@ -167,7 +168,7 @@ def add_step(
     asset: ContentAsset | None = None,
 ) -> SequenceStep:
     """Append a step to a sequence (its owner or a sales manager)."""
-    if not _can_change(by, sequence):
+    if not can_change(by, sequence):
         raise Forbidden("you may not change this sequence")
     values = _clean_step(
         {
@@ -188,7 +189,7 @@ def add_step(
 @transaction.atomic
 def update_step(*, step: SequenceStep, changes: dict[str, Any], by: User) -> SequenceStep:
     """Change a step's kind, wait, subject, instructions or asset."""
-    if not _can_change(by, step.sequence):
+    if not can_change(by, step.sequence):
         raise Forbidden("you may not change this sequence")
     merged = {
         "kind": step.kind,
@@ -209,7 +210,7 @@ def update_step(*, step: SequenceStep, changes: dict[str, Any], by: User) -> Seq
 def remove_step(*, step: SequenceStep, by: User) -> None:
     """Delete a step; the later ones move up (enrolments past it keep their place)."""
     sequence = step.sequence
-    if not _can_change(by, sequence):
+    if not can_change(by, sequence):
         raise Forbidden("you may not change this sequence")
     Sequence.objects.select_for_update().filter(pk=sequence.pk).first()
     position = step.position
@@ -229,7 +230,7 @@ def remove_step(*, step: SequenceStep, by: User) -> None:
 @transaction.atomic
 def set_active(*, sequence: Sequence, active: bool, by: User) -> Sequence:
     """Pause (no new enrolments) or resume a sequence."""
-    if not _can_change(by, sequence):
+    if not can_change(by, sequence):
         raise Forbidden("you may not change this sequence")
     sequence.is_active = active
     sequence.save(update_fields=["is_active"])
