@@ -60,7 +60,7 @@ def test_a_manager_creates_a_pipeline_with_ordered_stages(world: World) -> None:
         ([], "stages", "a pipeline needs stages"),
         (STAGES[:2] + STAGES[3:], "outcome", "exactly one won stage (it would have 0)"),
         (
-            STAGES + [{**STAGES[2], "name": "Won again"}],
+            [*STAGES, {**STAGES[2], "name": "Won again"}],
             "outcome",
             "exactly one won stage (it would have 2)",
         ),
