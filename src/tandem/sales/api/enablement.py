@@ -14,6 +14,7 @@ from tandem.pagination import Page, RecordId, keyset_page
 from tandem.sales.models import ContentRating, ContentUse
 from tandem.sales.periods import parse_period
 from tandem.sales.queries import enablement as queries
+from tandem.sales.queries.deals import deal_for
 from tandem.sales.queries.insights import period_bounds
 from tandem.sales.services import enablement as services
 
@@ -151,7 +152,7 @@ def list_assets(request: HttpRequest, params: Query[AssetParams]) -> Page:
 def use_asset(request: HttpRequest, asset_id: RecordId, payload: UseIn) -> Status[ContentUse]:
     user = current_user(request)
     asset = queries.asset_for(asset_id)
-    deal = queries.visible_deal(user, payload.deal_id) if payload.deal_id else None
+    deal = deal_for(user, payload.deal_id) if payload.deal_id else None
     contact = queries.visible_contact(user, payload.contact_id) if payload.contact_id else None
     use = services.use_content(
         asset=asset, by=user, kind=payload.kind, deal=deal, contact=contact, note=payload.note

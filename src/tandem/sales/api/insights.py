@@ -13,7 +13,8 @@ from tandem.errors import InvalidInput
 from tandem.pagination import Page, RecordId, keyset_page
 from tandem.sales.models import Insight
 from tandem.sales.queries import insights as queries
-from tandem.sales.queries.enablement import visible_contact, visible_deal
+from tandem.sales.queries.deals import deal_for
+from tandem.sales.queries.enablement import visible_contact
 from tandem.sales.services import insights as services
 
 insights_router = Router(tags=["sales"])
@@ -104,7 +105,7 @@ def _filters(request: HttpRequest, params: FeedParams) -> dict[str, Any]:
         if params.period:
             raise InvalidInput("give a period or from/to, not both", field="period")
         filters["start"], filters["end"] = params.from_, params.to
-    filters["deal"] = visible_deal(user, params.deal_id) if params.deal_id else None
+    filters["deal"] = deal_for(user, params.deal_id) if params.deal_id else None
     filters["user"] = user
     return filters
 
@@ -139,7 +140,7 @@ def summary(request: HttpRequest, params: Query[FeedParams]) -> dict[str, Any]:
 )
 def record(request: HttpRequest, payload: InsightIn) -> Status[Insight]:
     user = current_user(request)
-    deal = visible_deal(user, payload.deal_id) if payload.deal_id else None
+    deal = deal_for(user, payload.deal_id) if payload.deal_id else None
     contact = visible_contact(user, payload.contact_id) if payload.contact_id else None
     insight = services.record_insight(
         by=user,

@@ -182,6 +182,13 @@ class ReportRow:
     lost_without: int
     win_rate_without: Decimal | None
 
+    @property
+    def lift(self) -> int | None:
+        """Percentage points the win rate with the asset is above (or below) the rate without."""
+        if self.win_rate_with is None or self.win_rate_without is None:
+            return None
+        return round((self.win_rate_with - self.win_rate_without) * 100)
+
 
 def report(*, start: datetime | None = None, end: datetime | None = None) -> list[ReportRow]:
     """Per sales-facing asset: uses, deals, rating, and the win rate with against without it.
@@ -262,18 +269,6 @@ def report(*, start: datetime | None = None, end: datetime | None = None) -> lis
         )
     rows.sort(key=lambda r: (-r.uses, r.title.lower()))
     return rows
-
-
-def visible_deal(user: Any, deal_id: int) -> Deal:
-    """A deal the user may see, with its stage and pipeline, or 404."""
-    deal = (
-        permissions.visible(user, Deal.objects.select_related("stage", "pipeline", "owner"))
-        .filter(pk=deal_id)
-        .first()
-    )
-    if deal is None:
-        raise Http404("no such deal")
-    return deal
 
 
 def visible_contact(user: Any, contact_id: int) -> Contact:
