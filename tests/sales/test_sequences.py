@@ -85,10 +85,26 @@ def reload(e: SequenceEnrollment) -> SequenceEnrollment:
 @pytest.mark.parametrize(
     ("start", "days", "expected"),
     [
-        (datetime(2026, 12, 4, 9, tzinfo=UTC), 1, datetime(2026, 12, 7, 9, tzinfo=UTC)),  # Fri → Mon
-        (datetime(2026, 12, 4, 9, tzinfo=UTC), 2, datetime(2026, 12, 8, 9, tzinfo=UTC)),  # Fri → Tue
-        (datetime(2026, 12, 5, 9, tzinfo=UTC), 1, datetime(2026, 12, 7, 9, tzinfo=UTC)),  # Sat → Mon
-        (datetime(2026, 12, 1, 9, tzinfo=UTC), 3, datetime(2026, 12, 4, 9, tzinfo=UTC)),  # Tue → Fri
+        (
+            datetime(2026, 12, 4, 9, tzinfo=UTC),
+            1,
+            datetime(2026, 12, 7, 9, tzinfo=UTC),
+        ),  # Fri → Mon
+        (
+            datetime(2026, 12, 4, 9, tzinfo=UTC),
+            2,
+            datetime(2026, 12, 8, 9, tzinfo=UTC),
+        ),  # Fri → Tue
+        (
+            datetime(2026, 12, 5, 9, tzinfo=UTC),
+            1,
+            datetime(2026, 12, 7, 9, tzinfo=UTC),
+        ),  # Sat → Mon
+        (
+            datetime(2026, 12, 1, 9, tzinfo=UTC),
+            3,
+            datetime(2026, 12, 4, 9, tzinfo=UTC),
+        ),  # Tue → Fri
         (datetime(2026, 12, 3, 9, tzinfo=UTC), 5, datetime(2026, 12, 10, 9, tzinfo=UTC)),  # a week
     ],
 )
@@ -156,7 +172,9 @@ def test_only_the_owner_or_a_manager_changes_steps(world: World) -> None:
 # ---------------------------------------------------------------- enrolment rules
 
 
-def test_enrol_puts_the_first_step_due_now_for_the_enrolling_rep(world: World, clock: Clock) -> None:
+def test_enrol_puts_the_first_step_due_now_for_the_enrolling_rep(
+    world: World, clock: Clock
+) -> None:
     e = enrolment(world)
     assert (e.status, e.owner, e.team, e.current_position, e.next_due_at) == (
         "active",
@@ -392,9 +410,7 @@ def test_a_meeting_stops_the_sequence(
     world: World, clock: Clock, run_commit: Callable[..., Any]
 ) -> None:
     e = _worked(world)
-    run_commit(
-        crm_services.log_activity, kind="meeting", by=world.rep1, contact=world.rep1_contact
-    )
+    run_commit(crm_services.log_activity, kind="meeting", by=world.rep1, contact=world.rep1_contact)
     assert (reload(e).status, reload(e).stop_reason) == ("stopped", "meeting")
 
 
@@ -550,7 +566,9 @@ def test_sequence_list_page_and_query_ceiling(
     assert page.status_code == 200
     html = page.content.decode()
     assert "S5" in html and "New sequence" in html
-    assert "New sequence" not in client_as("marketing").get(reverse("web:sequences")).content.decode()
+    assert (
+        "New sequence" not in client_as("marketing").get(reverse("web:sequences")).content.decode()
+    )
 
 
 def test_sequence_detail_page_query_ceiling_and_scoped_enrolments(

@@ -104,6 +104,7 @@ def create_task(request: HttpRequest, payload: TaskIn) -> Status[Activity]:
 @tasks_router.post("/{task_id}/done", response=TaskOut, summary="Mark a task done")
 def task_done(request: HttpRequest, task_id: RecordId) -> Activity:
     user = current_user(request)
+    _seller(request)
     task = (
         permissions.visible(user, Activity.objects.select_related("owner", "contact"))
         .filter(pk=task_id, kind=ActivityKind.TASK)

@@ -128,6 +128,7 @@ def my_day(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
     """Mark a task I may see done (someone else's is a 404, one I only see a 403)."""
+    _require_seller(request)
     task = (
         permissions.visible(request.user, Activity.objects.select_related("contact"))
         .filter(pk=pk, kind=ActivityKind.TASK)
