@@ -25,6 +25,12 @@ NAV: list[tuple[str, str, Callable[[Any], bool] | None]] = [
     ("Inbox", "web:lead_inbox", None),
     ("Hand-off", "web:handoff", permissions.can_view_handoff),
     ("Lead quality", "web:lead_quality", permissions.can_view_handoff),
+    ("My day", "web:my_day", permissions.can_sell),
+    ("Deals", "web:deal_board", None),
+    ("Forecast", "web:forecast", None),
+    ("Sequences", "web:sequences", permissions.can_sell),
+    ("Library", "web:enablement", None),
+    ("Insights", "web:insights", None),
     ("Import", "web:import", permissions.can_import),
     ("API keys", "web:apikeys", None),
 ]
