@@ -48,8 +48,8 @@ from tandem.sales.models import (
 MAX_WAIT_DAYS = 60
 MAX_STEPS = 30
 ADVANCE_BATCH = 500
-# The timeline row written beside every sequence task: it carries the daily count per rep
-# (actor) and makes a redelivered step a no-op (its idempotency key).
+# The timeline row written beside every sequence task: the contact's history shows the step,
+# and rows per actor and day give each rep's daily count (the timeline_type_at index).
 STEP_EVENT = "sequence_task_created"
 REFUSED_SUBSCRIPTIONS = {SubscriptionStatus.UNSUBSCRIBED, SubscriptionStatus.COMPLAINED}
 # Timeline types that can stop or advance an enrolment; every other type costs no query.
@@ -367,18 +367,13 @@ def _create_step_task(
     )
     crm_services.record_event(
         type=STEP_EVENT,
-        idempotency_key=f"sequence_task:{enrollment.pk}:{step.position}:{task.pk}",
+        idempotency_key=f"sequence_task:{task.pk}",
         occurred_at=now,
         contact=enrollment.contact,
         actor=enrollment.owner,
         actor_label=enrollment.sequence.name,
-        properties={
-            "enrollment_id": enrollment.pk,
-            "sequence_id": enrollment.sequence_id,
-            "step": step.position,
-            "kind": step.kind,
-            "activity_id": task.pk,
-        },
+        # Plain values only: the contact's timeline shows them as "sequence: …, step: …".
+        properties={"sequence": enrollment.sequence.name, "step": step.position, "task": subject},
     )
     return task
 
