@@ -272,3 +272,42 @@ def test_every_role_reads_the_library_report_feed_and_referrals(
 ) -> None:
     for name in ("enablement", "enablement_report", "insights", "referrals"):
         assert client_as(role).get(reverse(f"web:{name}")).status_code == 200, name
+
+
+def test_deal_panels_query_ceilings(
+    world: World, client_as: Any, django_assert_max_num_queries: Any
+) -> None:
+    deal = DealFactory(owner=world.rep1, stage=stage("Proposal"))
+    for i in range(4):
+        contact = ContactFactory(email=f"c{i}@acme.com", owner=world.rep1, team=world.east)
+        DealContact.objects.create(deal=deal, contact=contact, role="user", added_at=NOW)
+    for i in range(15):
+        a = asset(title=f"Asset {i}")
+        ContentUse.objects.create(
+            asset=a, deal=deal, kind="sent", used_at=NOW, user=world.rep1, contact=contact
+        )
+        insight_services.record_insight(
+            by=world.rep1, kind="praise", text=f"n{i}", deal=deal, tags=[f"t{i}", "common"]
+        )
+    client = client_as("rep1")
+    for name in ("deal_content", "deal_insights", "deal_onboarding"):
+        with django_assert_max_num_queries(12):
+            assert client.get(reverse(f"web:{name}", args=[deal.pk])).status_code == 200
+
+
+def test_api_lists_take_a_fixed_number_of_queries(
+    world: World, api_as: Any, django_assert_max_num_queries: Any
+) -> None:
+    deal = DealFactory(owner=world.rep1)
+    persona = PersonaFactory()
+    for i in range(20):
+        a = asset(title=f"Asset {i}")
+        a.personas.add(persona)
+        enablement_services.rate_content(asset=a, by=world.rep1, rating=3)
+        insight_services.record_insight(
+            by=world.rep1, kind="praise", text=f"n{i}", deal=deal, tags=[f"t{i}"]
+        )
+    api = api_as("marketing")
+    for path in ("/enablement/assets", "/insights", "/insights/summary", "/enablement/report"):
+        with django_assert_max_num_queries(10):
+            assert api.get(path).status_code == 200, path
