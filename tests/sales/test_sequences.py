@@ -666,6 +666,11 @@ def test_step_changes_on_the_detail_page_need_the_owner(world: World, client_as:
     assert client_as("rep1").post(url, add).status_code == 302
     step = SequenceStep.objects.get(sequence=sequence, position=2)
     assert (step.kind, step.wait_days) == ("wait", 2)
+    edit = {"action": "update_step", "step": str(step.pk), "kind": "wait", "wait_days": "4"}
+    assert client_as("rep2").post(url, edit).status_code == 403
+    assert client_as("rep1").post(url, edit).status_code == 302
+    step.refresh_from_db()
+    assert step.wait_days == 4
     remove = {"action": "remove_step", "step": str(step.pk)}
     assert client_as("manager").post(url, remove).status_code == 302
     assert sequence.steps.count() == 1

@@ -145,6 +145,7 @@ def _detail(
         "step_form": step_form or StepForm(),
         "enroll_result": enroll_result,
         "stop_reasons": dict(StopReason.choices),
+        "step_kinds": list(SequenceStepKind.choices),
     }
     if wants_partial(request) and enroll_result is not None:
         return render(request, "sales/sequence_enrollments.html", context, status=status)
@@ -167,6 +168,20 @@ def sequence_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             services.remove_step(step=step, by=request.user)
         elif action in ("pause", "resume"):
             services.set_active(sequence=sequence, active=action == "resume", by=request.user)
+        elif action == "update_step":
+            step = get_object_or_404(SequenceStep, sequence=sequence, pk=request.POST.get("step"))
+            form = StepForm(request.POST)
+            if not form.is_valid():
+                return _detail(request, sequence, step_form=form, status=422)
+            try:
+                services.update_step(
+                    step=step,
+                    changes={**form.cleaned_data, "wait_days": form.cleaned_data["wait_days"] or 0},
+                    by=request.user,
+                )
+            except InvalidInput as exc:
+                add_domain_error(form, exc)
+                return _detail(request, sequence, step_form=form, status=422)
         elif action == "add_step":
             form = StepForm(request.POST)
             if not form.is_valid():
