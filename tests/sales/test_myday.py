@@ -148,3 +148,17 @@ def test_done_on_the_sequence_task_moves_the_sequence_on(
     assert (e.current_task_id, e.current_position, e.status) == (None, 1, "active")
     assert e.next_due_at is not None
     assert sequences.advance_due(now=timezone.now()) == 1
+
+
+def test_my_day_routes_need_sign_in(world: World) -> None:
+    from django.test import Client
+
+    t = task(world, "Call Ann", timezone.now())
+    anonymous = Client()
+    for method, url in (
+        ("get", reverse("web:my_day")),
+        ("post", reverse("web:task_done", args=[t.pk])),
+        ("get", reverse("web:deal_activities", args=[1])),
+    ):
+        response = getattr(anonymous, method)(url)
+        assert response.status_code == 302 and "/login/" in response["Location"], url

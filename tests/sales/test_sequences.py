@@ -678,3 +678,29 @@ def test_step_changes_on_the_detail_page_need_the_owner(world: World, client_as:
 
 def test_contact_model_has_the_stage_used_by_refusals(world: World) -> None:
     assert Contact.objects.get(pk=world.rep1_contact.pk).lifecycle_stage == "lead"
+
+
+def test_every_sequence_page_needs_sign_in_and_marketing_only_reads(
+    world: World, client_as: Any
+) -> None:
+    from django.test import Client
+
+    e = enrolment(world)
+    urls = [
+        ("get", reverse("web:sequences")),
+        ("get", reverse("web:sequence_new")),
+        ("get", reverse("web:sequence", args=[e.sequence_id])),
+        ("post", reverse("web:sequence_enroll", args=[e.sequence_id])),
+        ("post", reverse("web:enrollment_stop", args=[e.pk])),
+    ]
+    anonymous = Client()
+    for method, url in urls:
+        response = getattr(anonymous, method)(url)
+        assert response.status_code == 302 and "/login/" in response["Location"], url
+    marketing = client_as("marketing")
+    assert marketing.get(reverse("web:sequence", args=[e.sequence_id])).status_code == 200
+    enrol = marketing.post(
+        reverse("web:sequence_enroll", args=[e.sequence_id]), {"emails": "dee@initech.com"}
+    )
+    assert enrol.status_code == 403
+    assert not SequenceEnrollment.objects.filter(contact=world.east_unassigned).exists()
