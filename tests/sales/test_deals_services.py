@@ -547,3 +547,54 @@ def test_deal_for_hides_other_peoples_deals(world: World) -> None:
     with pytest.raises(Http404):
         queries.deal_for(world.rep1, theirs.pk)
     assert queries.deal_for(world.marketer, theirs.pk) == theirs
+
+
+def test_deal_timeline_shows_content_insights_and_the_contacts_deal_events(world: World) -> None:
+    from tandem.crm.services import record_event
+    from tandem.sales.models import ContentUse, Insight
+    from tests.marketing.factories import ContentAssetFactory
+
+    # Given a deal with a shared asset, an objection and a contact event about this deal
+    deal = new_deal(world, contacts=[(world.rep1_contact, "champion")])
+    other = new_deal(world, name="Other deal", contacts=[(world.rep1_contact, "user")])
+    asset = ContentAssetFactory(title="ROI calculator", audience="enablement")
+    ContentUse.objects.create(
+        asset=asset,
+        deal=deal,
+        kind="sent",
+        user=world.rep1,
+        note="After the demo",
+        used_at=T0 + DAY,
+    )
+    Insight.objects.create(
+        deal=deal,
+        kind="competitor",
+        text="They also look at Initech",
+        competitor="Initech",
+        author=world.rep1,
+        created_at=T0 + 2 * DAY,
+    )
+    record_event(
+        type="referral_credited",
+        idempotency_key="t:1",
+        contact=world.rep1_contact,
+        occurred_at=T0 + 3 * DAY,
+        properties={"deal_id": deal.pk, "name": "Acme rollout"},
+    )
+    record_event(
+        type="referral_credited",
+        idempotency_key="t:2",
+        contact=world.rep1_contact,
+        occurred_at=T0 + 3 * DAY,
+        properties={"deal_id": other.pk, "name": "Other deal"},
+    )
+    # When the timeline is read
+    rows = queries.deal_timeline(deal=deal)
+    # Then each appears once, newest first, and the other deal's event does not
+    assert [(r["kind"], r["title"], r["detail"]) for r in rows] == [
+        ("referral_credited", "Referral credited", "Acme rollout"),
+        ("insight_competitor", "Competitor mention: Initech", "They also look at Initech"),
+        ("content_sent", "Sent ROI calculator", "After the demo"),
+        ("stage_created", "Deal created in Discovery", ""),
+    ]
+    assert len(queries.deal_timeline(deal=deal, limit=2)) == 2
