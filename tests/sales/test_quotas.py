@@ -270,5 +270,5 @@ def test_quota_page_query_ceiling(
         set_quota(user=world.rep1, period=parse_period(month), amount="10", by=world.admin)
         set_quota(user=world.rep2, period=parse_period(month), amount="10", by=world.admin)
     client = client_as(who)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(9):
         assert client.get(URL, {"period": "2026-Q4"}).status_code == 200

@@ -73,13 +73,22 @@ def sees_everyone(user: User) -> bool:
 
 
 def managed_teams(user: User) -> list[Team]:
-    """The sales teams whose forecast the user answers for (admin and marketing: all)."""
+    """The sales teams whose forecast the user answers for (admin and marketing: all).
+
+    Looked up once per user object (one per request), like the permission module's teams.
+    """
+    cached: list[Team] | None = getattr(user, "_forecast_teams", None)
+    if cached is not None:
+        return cached
     teams = Team.objects.filter(kind=TeamKind.SALES).order_by("name")
     if sees_everyone(user):
-        return list(teams)
-    if user.role == Role.SALES_MANAGER:
-        return list(teams.filter(Q(manager=user) | Q(pk=user.team_id or 0)))
-    return []
+        found = list(teams)
+    elif user.role == Role.SALES_MANAGER:
+        found = list(teams.filter(Q(manager=user) | Q(pk=user.team_id or 0)))
+    else:
+        found = []
+    user._forecast_teams = found  # type: ignore[attr-defined]
+    return found
 
 
 def default_scope(user: User) -> Scope:

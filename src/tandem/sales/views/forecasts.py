@@ -157,12 +157,19 @@ def forecast_page(request: AuthedRequest) -> HttpResponse:
     period, period_error = _period_from(request)
     scope_user, scope_team = _scope_params(request)
     scope = queries.resolve_scope(user=viewer, scope_user=scope_user, scope_team=scope_team)
-    result = queries.forecast_for(scope=scope, period=period)
     rollup: list[queries.RollupRow] = []
+    result: queries.Forecast | None = None
     if scope.kind != "user":
         rows = queries.rollup(manager_or_admin=viewer, period=period)
         shown = {t.pk for t in scope.teams}
         rollup = [r for r in rows if scope.kind == "company" or (r.team and r.team.pk in shown)]
+        # The roll-up already holds the scope's own line (a team total or the company total).
+        wanted = "company" if scope.kind == "company" else "team"
+        lines = [r.forecast for r in rollup if r.kind == wanted]
+        if len(lines) == 1:
+            result = lines[0]
+    if result is None:
+        result = queries.forecast_for(scope=scope, period=period)
     points = queries.snapshot_points(scope=scope, periods=[period]).get(period.start, [])
     today = timezone.localdate()
     teams, reps = queries.scope_choices(viewer)
