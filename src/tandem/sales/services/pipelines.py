@@ -112,7 +112,9 @@ def create_pipeline(*, name: str, stages: list[dict[str, Any]], by: User | None)
     )
     if not isinstance(stages, list) or not stages:
         raise InvalidInput("a pipeline needs stages", field="stages")
-    cleaned = [clean_stage_values(dict(s)) for s in stages]
+    if not all(isinstance(s, dict) for s in stages):
+        raise InvalidInput("each stage must be an object", field="stages")
+    cleaned = [clean_stage_values(s) for s in stages]
     names = [s["name"].lower() for s in cleaned]
     if len(set(names)) != len(names):
         raise InvalidInput("stage names must differ within a pipeline", field="stages")
