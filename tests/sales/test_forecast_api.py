@@ -118,3 +118,15 @@ def test_no_key_is_a_401(db: Any) -> None:
 
     assert ApiClient(None).get("/forecasts").status_code == 401
     assert ApiClient(None).get("/quotas").status_code == 401
+
+
+def test_text_no_database_holds_is_a_404_or_a_400(q4: World, api_as: Any) -> None:
+    admin = api_as("admin")
+    assert admin.get("/forecasts", user="rep\x001").status_code == 404
+    response = admin.client.put(
+        "/api/v1/quotas?period=2026-Q4",
+        '{"user": "rep\\u00001", "amount": "1"}',
+        content_type="application/json",
+        **admin.headers,
+    )
+    assert response.status_code == 400

@@ -228,3 +228,7 @@ def test_strip_query_ceiling(
     client = client_as("manager")
     with django_assert_max_num_queries(7):
         assert client.get(STRIP).status_code == 200
+
+
+def test_a_username_with_a_nul_is_a_404(world: World, client_as: Any) -> None:
+    assert client_as("admin").get(URL, {"user": "rep\x001"}).status_code == 404

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from tandem.accounts import permissions
-from tandem.accounts.models import Team, User
+from tandem.accounts.models import Team
 from tandem.accounts.queries import current_user
 from tandem.errors import Forbidden, InvalidInput
 from tandem.pagination import RecordId
@@ -153,7 +153,7 @@ def get_forecast(request: HttpRequest, params: Query[ForecastParams]) -> dict[st
     period = _period(params.period)
     scope_user = scope_team = None
     if params.user:
-        scope_user = User.objects.filter(username=params.user).first()
+        scope_user = queries.user_named(params.user)
         if scope_user is None:
             raise Http404("no such user")
     if params.team:
@@ -233,9 +233,10 @@ def put_quota(
     period = _period(params.period)
     user = team = None
     if payload.user:
-        user = User.objects.filter(username=payload.user, is_active=True).first()
+        user = queries.user_named(payload.user, active_only=True)
         if user is None:
-            raise InvalidInput(f"user {payload.user[:60]!r} is not an active user", field="user")
+            shown = payload.user[:60].replace("\x00", "")
+            raise InvalidInput(f"user {shown!r} is not an active user", field="user")
     if payload.team_id:
         team = Team.objects.filter(pk=payload.team_id).first()
         if team is None:

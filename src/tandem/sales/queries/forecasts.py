@@ -22,7 +22,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from tandem.accounts.models import Role, Team, TeamKind, User
-from tandem.errors import Forbidden
+from tandem.crm.normalise import check_characters
+from tandem.errors import Forbidden, InvalidInput
 from tandem.sales.models import (
     Deal,
     DealStatus,
@@ -125,6 +126,16 @@ def resolve_scope(
             raise Http404("no such forecast")
         return Scope("team", scope_team.name, teams=(scope_team,))
     return default_scope(user)
+
+
+def user_named(username: str, *, active_only: bool = False) -> User | None:
+    """The user with this username, or None (also for text no database column can hold)."""
+    try:
+        check_characters(username, field="user")
+    except InvalidInput:
+        return None
+    users = User.objects.filter(username=username[:150])
+    return (users.filter(is_active=True) if active_only else users).first()
 
 
 def scope_choices(user: User) -> tuple[list[Team], list[User]]:

@@ -121,7 +121,7 @@ def _scope_params(request: AuthedRequest) -> tuple[User | None, Team | None]:
     team_id = request.GET.get("team", "").strip()
     user = team = None
     if username:
-        user = User.objects.filter(username=username[:150]).first()
+        user = queries.user_named(username)
         if user is None:
             raise Http404("no such user")
     if team_id:
