@@ -92,6 +92,14 @@ class DemoContext:
     people: dict[int, Person] = field(default_factory=dict)
     # Every contact's stage history in order (LifecycleChange rows, saved).
     history: dict[int, list[LifecycleChange]] = field(default_factory=lambda: defaultdict(list))
+    # Moves the lifecycle walk drew but that fall after "now": (to stage, when) per contact, so
+    # an open deal knows when it will close (and how).
+    planned: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    # Each opportunity contact's deal: (deal id, created, closed or None while open); the
+    # activities step links the work done in that window to the deal.
+    deal_windows: dict[int, tuple[int, datetime, datetime | None]] = field(default_factory=dict)
+    # The sales generator's own state, shared by its two steps (generators/sales.py).
+    sales: Any = None
     counts: Counter[str] = field(default_factory=Counter)
     # Marketing (generators/marketing.py): by key, in creation order.
     personas: dict[str, Persona] = field(default_factory=dict)

@@ -27,6 +27,7 @@ from tandem.demo.generators import (
     leads,
     lifecycle,
     marketing,
+    sales,
     users_and_teams,
 )
 from tandem.errors import Conflict, InvalidInput
@@ -46,10 +47,12 @@ STEPS: list[Step] = [
     marketing.run,
     journeys.plan,  # touches and propensities, which the lifecycle step uses
     lifecycle.run,
+    sales.deals,  # one deal per opportunity; before activities, which link their work to it
     activities.run,
     journeys.run,  # the touches placed around each contact's history, and their traces
     marketing.costs,  # spend follows the campaigns' touches
     leads.run,  # scores and segments read the finished history
+    sales.run,  # deal sources, tasks, sequences, content, quotas and forecast snapshots
 ]
 
 # Deleted in this order by a reset: children first. Later apps put their models in front.

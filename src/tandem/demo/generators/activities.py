@@ -70,6 +70,9 @@ def run(ctx: DemoContext) -> None:
                     "subject": activity.subject,
                     "outcome": activity.call_outcome,
                     "duration_seconds": activity.duration_seconds,
+                    # Only when set, as crm.services.log_activity writes them.
+                    **({"direction": activity.direction} if activity.direction else {}),
+                    **({"deal_id": activity.deal_id} if activity.deal_id else {}),
                 },
             )
         )
@@ -100,6 +103,8 @@ class _Log:
         self.owner_id = contact.owner_id
         self.team_id = contact.owner.team_id if contact.owner is not None else None
         self.team_key = ctx.people[contact.pk].territory.team
+        # The contact's deal (sales step): work logged while it is open is the deal's.
+        self.deal = ctx.deal_windows.get(contact.pk)
         self.out: list[Activity] = []
         company = contact.company
         info = ctx.company_info.get(company.pk) if company is not None else None
@@ -390,5 +395,14 @@ class _Log:
                 duration_seconds=duration_seconds,
                 due_at=due_at,
                 done_at=done_at,
+                direction="outbound" if kind == "email" else "",
+                deal_id=self._deal_at(at),
             )
         )
+
+    def _deal_at(self, at: datetime) -> int | None:
+        """The contact's deal when it was open at `at` (its work carries the deal's id)."""
+        if self.deal is None:
+            return None
+        deal_id, created, closed = self.deal
+        return deal_id if created <= at and (closed is None or at <= closed) else None

@@ -12,9 +12,10 @@ divided by a per-stage constant chosen so that the stage's overall rate stays th
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tandem.accounts.models import User
 from tandem.crm.models import Contact, LifecycleChange, TimelineEvent
@@ -40,8 +41,37 @@ MOVES: dict[str, Move] = {
     "lead": Move("mql", 0.40, 14, rule="mql-threshold", reason="score reached the MQL threshold"),
     "mql": Move("sql", 0.50, 0.4, reason="accepted by sales"),
     "sql": Move("opportunity", 0.60, 10, reason="opportunity created"),
-    "opportunity": Move("customer", 0.25, 45, reason="closed won"),
+    "opportunity": Move("customer", 0.25, 55, reason="closed won"),
     "customer": Move("evangelist", 0.10, 90, reason="joined the customer advocacy programme"),
+}
+# A deal takes 30 to 120 days from opportunity to closed won: 30 days, plus a gamma-distributed
+# rest (so the mean is MOVES["opportunity"].mean_days); the rare longer ones are pulled back by
+# whole weeks (keeping their weekday and office hour) below the cap.
+CYCLE_MIN_DAYS, CYCLE_MAX_DAYS = 30, 120
+# Some reps close better than others (the opportunity → customer move; about 1 on average).
+CLOSE_RATE_BY_OWNER = {
+    "rep1": 1.25,
+    "rep2": 0.85,
+    "rep3": 0.95,
+    "rep4": 1.15,
+    "rep5": 1.0,
+    "rep6": 0.8,
+}
+# Deals close more often when the buyer came through a strong channel (docs/demo.md "Sales"):
+# the opportunity → customer move also scales by the mean of these over the contact's planned
+# touches, normalised to 1 over everyone.
+CLOSE_RATE_BY_CHANNEL = {
+    "referral": 2.0,
+    "events": 2.2,
+    "webinar": 1.4,
+    "paid_search": 1.1,
+    "partner": 1.1,
+    "organic_search": 0.9,
+    "content": 0.8,
+    "email": 0.8,
+    "paid_social": 0.6,
+    "organic_social": 0.5,
+    "display": 0.5,
 }
 # Of the contacts that do not move on from a stage, the share disqualified, and after how long.
 DISQUALIFY: dict[str, tuple[float, float]] = {
@@ -89,7 +119,9 @@ def _base_factor(stage: str, source: str, seniority: str) -> float:
     return 1.0
 
 
-def propensity_scales(ctx: DemoContext) -> dict[str, float]:
+def propensity_scales(
+    ctx: DemoContext, reaching: dict[int, float] | None = None
+) -> dict[str, float]:
     """Per stage, the divisor that keeps the stage's expected rate when moves scale by propensity.
 
     Intuition: follow every contact's expected presence through the stages (1 at its entry
@@ -113,6 +145,11 @@ def propensity_scales(ctx: DemoContext) -> dict[str, float]:
     presence = [1.0 if entry == "subscriber" else 0.0 for entry, *_ in rows]
     scales: dict[str, float] = {}
     for stage in PUSHED:
+        if stage == "opportunity" and reaching is not None:
+            # each contact's expected presence at opportunity (the closing factors' weights)
+            reaching.update(
+                (c.pk, p) for c, p in zip(ctx.contact_rows, presence, strict=True) if p > 0
+            )
         if stage == "lead":
             presence = [
                 p + (1.0 if row[0] == "lead" else 0.0)
@@ -142,11 +179,14 @@ def run(ctx: DemoContext) -> None:
     """Walk every contact through the funnel; write the history, events and final stage/owner."""
     rng = ctx.rng("lifecycle")
     marketer = ctx.users["marketing"]
-    scales = propensity_scales(ctx)
+    reaching: dict[int, float] = {}
+    scales = propensity_scales(ctx, reaching)
+    closing = _closing_factors(ctx, reaching)
     changes: list[LifecycleChange] = []
     for contact in ctx.contact_rows:
         person = ctx.people[contact.pk]
         walk = _Walk(ctx, rng, contact, person, marketer, scales)
+        walk.closing = closing.get(contact.pk, 1.0)
         walk.run()
         changes.extend(walk.changes)
         ctx.history[contact.pk].extend(walk.changes)
@@ -175,6 +215,22 @@ def run(ctx: DemoContext) -> None:
     ctx.counts.update(lifecycle_changes=len(changes), events=len(changes))
 
 
+def _closing_factors(ctx: DemoContext, reaching: dict[int, float]) -> dict[int, float]:
+    """Per contact, how its touches' channels help a deal close.
+
+    Normalised to a mean of 1 over the contacts expected at opportunity (weighted by how likely
+    each gets there), so the stage's overall rate stays that of MOVES.
+    """
+    raw = {
+        pk: sum(CLOSE_RATE_BY_CHANNEL.get(t.channel, 1.0) for t in touches) / len(touches)
+        for pk, touches in ctx.journeys.items()
+        if touches
+    }
+    weight = sum(reaching.get(pk, 0.0) for pk in raw)
+    mean = sum(v * reaching.get(pk, 0.0) for pk, v in raw.items()) / weight if weight else 1.0
+    return {pk: value / mean for pk, value in raw.items()}
+
+
 class _Walk:
     """One contact's way through the funnel, from entry until it stops or time runs out."""
 
@@ -196,6 +252,7 @@ class _Walk:
         )
         self.scales = scales
         self.propensity = ctx.propensity.get(contact.pk, 1.0)
+        self.closing = 1.0
         self.changes: list[LifecycleChange] = []
         self.at = contact.created_at
         self.team_key = person.territory.team
@@ -204,8 +261,9 @@ class _Walk:
         while (move := MOVES.get(self.contact.lifecycle_stage)) is not None:
             stage = self.contact.lifecycle_stage
             if self.rng.random() < move.rate * self._factor(stage) * self._push(stage):
-                when = delay(self.rng, self.at, mean_days=move.mean_days, team=self.team_key)
+                when = self._when(move)
                 if when >= self.ctx.now:
+                    self.ctx.planned[self.contact.pk] = (move.to_stage, when)
                     break  # still in flight
                 self._advance(move, when)
                 continue
@@ -214,6 +272,8 @@ class _Walk:
                 when = delay(self.rng, self.at, mean_days=DISQUALIFY[stage][1], team=self.team_key)
                 if when < self.ctx.now:
                     self._disqualify(stage, when)
+                else:
+                    self.ctx.planned[self.contact.pk] = ("disqualified", when)
             elif stage == "mql":
                 # Sales sends most back soon; the rest wait until the SLA sweeper's re-routes
                 # run out and marketing takes them back, weeks later.
@@ -228,7 +288,22 @@ class _Walk:
         self.contact.lead_status = self._lead_status()
 
     def _factor(self, stage: str) -> float:
+        if stage == "opportunity":
+            owner = self.contact.owner
+            by_owner = CLOSE_RATE_BY_OWNER.get(owner.username, 1.0) if owner is not None else 1.0
+            return by_owner * self.closing
         return _base_factor(stage, self.contact.original_source, self.person.seniority)
+
+    def _when(self, move: Move) -> datetime:
+        """When a forward move happens; a won deal's cycle stays within 30 to 120 days."""
+        if move.to_stage != "customer":
+            return delay(self.rng, self.at, mean_days=move.mean_days, team=self.team_key)
+        start = self.at + timedelta(days=CYCLE_MIN_DAYS)
+        when = delay(self.rng, start, mean_days=move.mean_days - CYCLE_MIN_DAYS, team=self.team_key)
+        over = (when - self.at) - timedelta(days=CYCLE_MAX_DAYS - 1)
+        if over > timedelta(0):
+            when -= timedelta(weeks=math.ceil(over / timedelta(weeks=1)))
+        return when
 
     def _push(self, stage: str) -> float:
         """The contact's propensity relative to the stage's normaliser (1 without journeys)."""
