@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,8 +56,26 @@ class World:
         }
 
 
+# Rows the migrations seed (pipelines, lost reasons, rejection reasons…): a transactional test
+# (live server, browser) flushes every table afterwards, so tests after it would find none.
+SEED_MIGRATIONS = [
+    ("tandem.leads.migrations.0002_rejection_reasons", "leads.RejectionReason"),
+    ("tandem.sales.migrations.0002_seed", "sales.Pipeline"),
+]
+
+
+def ensure_seeded() -> None:
+    """Re-run the seeding migrations whose rows a flush removed."""
+    from django.apps import apps
+
+    for module, model in SEED_MIGRATIONS:
+        if not apps.get_model(model)._default_manager.exists():
+            importlib.import_module(module).seed(apps, None)
+
+
 @pytest.fixture
 def world(db: Any) -> World:
+    ensure_seeded()
     marketing_team = create_team(name="Marketing", kind="marketing")
     east = create_team(name="Sales East", kind="sales")
     west = create_team(name="Sales West", kind="sales")

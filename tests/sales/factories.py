@@ -16,6 +16,9 @@ from tandem.sales.models import Deal, Pipeline, Stage
 
 def default_pipeline() -> Pipeline:
     """The seeded "New business" pipeline (Discovery … Closed Lost)."""
+    from tests.conftest import ensure_seeded
+
+    ensure_seeded()
     return Pipeline.objects.get(is_default=True)
 
 
