@@ -15,17 +15,27 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
 
 from tandem.accounts import permissions
 from tandem.crm.models import Company
 from tandem.errors import InvalidInput
 from tandem.pagination import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_ID, MAX_LIMIT, Page
-from tandem.sales.models import Deal, DealKind, DealStatus, Pipeline, Stage, StageOutcome
+from tandem.sales.models import (
+    Deal,
+    DealKind,
+    DealStatus,
+    ForecastCategory,
+    Pipeline,
+    Stage,
+    StageOutcome,
+)
 
 CENT = Decimal("0.01")
 MAX_Q = 100
@@ -41,6 +51,27 @@ DEAL_SORTS: dict[str, tuple[str, bool]] = {
     "stage_entered": ("stage_entered_at", False),
 }
 DEFAULT_SORT = "-created"
+# What a list row shows (and every sort column, which the next cursor is made from).
+LIST_FIELDS = (
+    "name",
+    "amount",
+    "currency",
+    "amount_base",
+    "status",
+    "kind",
+    "expected_close_date",
+    "created_at",
+    "stage_entered_at",
+    "closed_at",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "company__name",
+    "stage__name",
+    "stage__outcome",
+    "pipeline__name",
+    "pipeline__is_default",
+)
 
 FILTER_NAMES = (
     "pipeline",
@@ -221,27 +252,70 @@ STATUS_OF_OUTCOME = {
     StageOutcome.WON: DealStatus.WON,
     StageOutcome.LOST: DealStatus.LOST,
 }
+# The won and lost columns hold the deals closed in these last days (the board is about what
+# is moving; the list has every closed deal).
+CLOSED_DAYS = 30
+
+
+def _no_index(column: str) -> Any:
+    """The column as `column + 0`: the same value, which SQLite cannot look up by an index.
+
+    SQLite's planner likes walking the stage_id index to group by stage without sorting, and
+    for a rep prefers the deal_board index (a quarter of the table) over the rep's own rows;
+    both read far more rows than they need. PostgreSQL plans these on statistics, so it gets
+    the plain column.
+    """
+    return F(column) + 0 if connection.vendor == "sqlite" else F(column)
 
 
 def board(
-    *, user: Any, pipeline: Pipeline, filters: DealFilter | None = None, per_stage: int = 50
+    *,
+    user: Any,
+    pipeline: Pipeline,
+    filters: DealFilter | None = None,
+    per_stage: int = 20,
+    now: datetime | None = None,
 ) -> list[Column]:
     """The pipeline's stages in order, each with count, Σ and weighted Σ (reporting currency)
-    of the deals the user may see, and its `per_stage` largest deals."""
+    of the deals the user may see, and its `per_stage` largest deals; won and lost stages hold
+    the deals closed in the last CLOSED_DAYS days, most recent first."""
     flt = filters or DealFilter()
     if not 0 <= per_stage <= MAX_LIMIT:
         raise InvalidInput(f"per_stage must be between 0 and {MAX_LIMIT}", field="per_stage")
+    since = (now or timezone.now()) - timedelta(days=CLOSED_DAYS)
     stages = list(pipeline.stages.order_by("position"))
-    scoped = deals_for(user, flt).filter(pipeline=pipeline)
     columns = {s.pk: Column(stage=s) for s in stages}
-    totals = scoped.order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount_base"))
-    for row in totals:
-        column = columns.get(row["stage_id"])
+    base = deals_for(user, flt).order_by()
+    if permissions.visible(user, Deal.objects.all()).query.where:
+        # A scoped user: let the scope's own indexes (owner, team) find the rows.
+        base = base.alias(on_pipeline=_no_index("pipeline_id")).filter(on_pipeline=pipeline.pk)
+    else:
+        base = base.filter(pipeline=pipeline)
+    open_deals = base.filter(status=DealStatus.OPEN)
+    closed = base.filter(status__in=[DealStatus.WON, DealStatus.LOST], closed_at__gte=since)
+    # One grouped query: open deals by stage (the deal_board index holds every column it
+    # reads), and the recently closed by stage (the deal_closed index finds them).
+    sums = ("n", "total")
+    grouped = (
+        open_deals.values("stage_id")
+        .annotate(n=Count("id"), total=Sum("amount_base"))
+        .values_list("stage_id", *sums)
+        .union(
+            closed.annotate(column=_no_index("stage_id"))
+            .values("column")
+            .annotate(n=Count("id"), total=Sum("amount_base"))
+            .values_list("column", *sums),
+            all=True,
+        )
+    )
+    for stage_id, count, total in grouped:
+        column = columns.get(stage_id)
         if column is None:
             continue
-        column.count = row["n"]
-        column.total_base = Decimal(row["total"] or 0).quantize(CENT)
-        if column.stage.forecast_category != "omitted":
+        column.count += count
+        column.total_base = (column.total_base + Decimal(total or 0)).quantize(CENT)
+    for column in columns.values():
+        if column.stage.forecast_category != ForecastCategory.OMITTED:
             weighted = column.total_base * column.stage.probability / 100
             column.weighted_base = weighted.quantize(CENT, rounding=ROUND_HALF_UP)
     if per_stage:
@@ -249,12 +323,12 @@ def board(
             if not column.count:
                 continue
             status = STATUS_OF_OUTCOME[StageOutcome(column.stage.outcome)]
-            cards = (
-                scoped.filter(status=status, stage=column.stage)
-                .select_related("owner", "company")
-                .order_by("-amount_base", "id")[:per_stage]
-            )
-            column.deals = list(cards)
+            if status == DealStatus.OPEN:
+                cards = open_deals.filter(stage=column.stage).order_by("-amount_base", "id")
+            else:
+                cards = closed.filter(status=status, stage=column.stage)
+                cards = cards.order_by("-closed_at", "-id")
+            column.deals = list(cards.select_related("owner", "company")[:per_stage])
     return [columns[s.pk] for s in stages]
 
 
@@ -355,6 +429,7 @@ def deal_list(
     rows = list(
         Deal.objects.filter(id__in=page_ids)
         .select_related("owner", "company", "stage", "pipeline")
+        .only(*LIST_FIELDS)
         .order_by(*order)
     )
     if not (more and rows):

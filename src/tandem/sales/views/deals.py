@@ -21,6 +21,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.accounts import permissions
@@ -53,7 +55,7 @@ from tandem.sales.queries import board as queries
 from tandem.sales.queries import deals as deal_queries
 from tandem.sales.services import deals as services
 
-PER_STAGE = 30
+PER_STAGE = 20
 PER_PAGE = 50
 MAX_ITEM_ROWS = 50
 BLANK: list[tuple[str, str]] = [("", "—")]
@@ -139,15 +141,28 @@ def _pipeline_of(flt: queries.DealFilter) -> Pipeline:
     return found
 
 
+def _stage_options(stages: list[Stage], current: Stage) -> str:
+    """The <option>s of a "Move to" select, the current stage selected (names escaped)."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((s.pk, mark_safe(" selected") if s.pk == current.pk else "", s.name) for s in stages),
+    )
+
+
 def _board_context(user: Any, flt: queries.DealFilter, error: str = "") -> dict[str, Any]:
     pipeline = _pipeline_of(flt)
     # The stage filter narrows the list; on the board every stage is a column.
     flt = replace(flt, pipeline=pipeline.pk, stage=None)
     columns = queries.board(user=user, pipeline=pipeline, filters=flt, per_stage=PER_STAGE)
+    stages = [c.stage for c in columns]
     return {
         "pipeline": pipeline,
         "columns": columns,
-        "stages": [c.stage for c in columns],
+        # Each card's "Move to" options, rendered once per column rather than once per card.
+        "board_columns": [(c, _stage_options(stages, c.stage)) for c in columns],
+        "deals_url": reverse("web:deals"),
+        "closed_days": queries.CLOSED_DAYS,
         "flt": flt,
         "filter_query": _query(flt),
         "list_query": _query(flt),
@@ -754,7 +769,21 @@ def _stage_path(deal: Deal) -> list[dict[str, Any]]:
         if row["current"]:
             reached = False
         row["done"] = reached and row["outcome"] == StageOutcome.OPEN
+        row["spent"] = _duration(row["seconds"])
     return rows
+
+
+def _duration(seconds: int) -> str:
+    """A time in stage as people say it: "12 d", "5 h", "20 min" (blank for none)."""
+    if seconds <= 0:
+        return ""
+    if seconds >= 86_400:
+        return (
+            f"{seconds / 86_400:.0f} d" if seconds >= 10 * 86_400 else f"{seconds / 86_400:.1f} d"
+        )
+    if seconds >= 3600:
+        return f"{seconds // 3600} h"
+    return f"{max(1, seconds // 60)} min"
 
 
 @login_required
