@@ -316,3 +316,25 @@ def test_accuracy_compares_the_opening_snapshot_with_what_closed(q4: World) -> N
     # (20,000 - 18,000.50) / 18,000.50 = 11.108 % ; (16,000 - 18,000.50) / 18,000.50 = -11.113 %
     assert result.commit_error == D("11.1")
     assert result.expected_error == D("-11.1")
+
+
+def test_a_manager_of_two_teams_sees_both_summed(q4: World) -> None:
+    q4.west.manager = q4.manager
+    q4.west.save()
+    quota("2026-Q4", "50000.00", team=q4.east)
+    quota("2026-Q4", "7000.00", user=q4.rep3)
+
+    both = queries.forecast(user=q4.manager, period=Q4)
+    rows = queries.rollup(manager_or_admin=q4.manager, period=Q4)
+
+    assert (both.scope.kind, both.scope.label) == ("teams", "My teams")
+    assert both.closed_won == D("18000.50")
+    assert (both.quota, both.quota_source) == (D("57000.00"), "teams")
+    assert [(r.kind, r.label) for r in rows] == [
+        ("rep", "Riley"),
+        ("rep", "rep2"),
+        ("team", "Sales East"),
+        ("rep", "rep3"),
+        ("team", "Sales West"),
+    ]
+    assert queries.forecast(user=q4.manager, period=Q4, scope_user=q4.rep3).quota == D("7000.00")

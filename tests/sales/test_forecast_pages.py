@@ -232,3 +232,14 @@ def test_strip_query_ceiling(
 
 def test_a_username_with_a_nul_is_a_404(world: World, client_as: Any) -> None:
     assert client_as("admin").get(URL, {"user": "rep\x001"}).status_code == 404
+
+
+def test_a_manager_of_two_teams_sees_both_in_the_rollup(q4: World, client_as: Any) -> None:
+    q4.west.manager = q4.manager
+    q4.west.save()
+
+    html = client_as("manager").get(URL, {"period": "2026-Q4"}).content.decode()
+
+    assert 'id="forecast-scope-label">My teams</span>' in html
+    assert "Sales East total" in html and "Sales West total" in html
+    assert 'id="fc-closed-won"><span class="figure">$18,001</span>' in html
