@@ -259,13 +259,14 @@ def test_a_later_generator_step_sees_what_the_earlier_ones_made(monkeypatch: Any
     assert seen["opportunities"] > 0
     # A step called `run` is named after its module; any other function adds its own name.
     assert ("test demo deals", {"deals": seen["opportunities"]}) in reports
-    assert [name for name, _ in reports][:9] == [
+    assert [name for name, _ in reports][:10] == [
         "users and teams",
         "companies",
         "contacts",
         "marketing",
         "journeys plan",
         "lifecycle",
+        "sales deals",
         "activities",
         "journeys",
         "marketing costs",
