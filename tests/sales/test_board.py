@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from tandem.errors import InvalidInput
-from tandem.sales.models import DealStatus
+from tandem.sales.models import Deal, DealStatus
 from tandem.sales.queries.board import DealFilter, board, deal_list
 from tests.conftest import World
 from tests.crm.factories import CompanyFactory
@@ -191,3 +191,36 @@ def test_list_scopes_and_filters(world: World, spread: dict[str, Any]) -> None:
     _deal("Other", company=other, owner=world.rep3)
     assert names(world.rep1, q="initech") == set()
     assert names(world.admin, q="initech") == {"Other"}
+
+
+def test_a_reps_cards_are_ranked_in_one_query(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    # Given five Discovery deals of rep1, one of rep2, and two recently lost ones of rep1
+    for i in range(5):
+        _deal(f"D{i}", owner=world.rep1, amount=Decimal(100 * (i + 1)))
+    _deal("Theirs", owner=world.rep2, amount=Decimal(99999))
+    old = _deal("Lost early", "Closed Lost", owner=world.rep1)
+    Deal.objects.filter(pk=old.pk).update(closed_at=timezone.now() - timedelta(days=3))
+    _deal("Lost now", "Closed Lost", owner=world.rep1)
+    # When rep1's board keeps two cards per stage
+    pipeline = default_pipeline()
+    with django_assert_max_num_queries(3):  # stages, grouped sums, ranked cards
+        columns = board(user=world.rep1, pipeline=pipeline, per_stage=2)
+    summary = {c.stage.name: (c.count, [d.name for d in c.deals]) for c in columns}
+    # Then the largest open deals and the most recently closed show, nobody else's
+    assert summary["Discovery"] == (5, ["D4", "D3"])
+    assert summary["Closed Lost"] == (2, ["Lost now", "Lost early"])
+
+
+def test_closed_columns_hold_the_last_30_days(world: World) -> None:
+    recent = _deal("Won lately", "Closed Won", owner=world.rep1, amount=Decimal(100))
+    old = _deal("Won long ago", "Closed Won", owner=world.rep1, amount=Decimal(200))
+    Deal.objects.filter(pk=old.pk).update(closed_at=timezone.now() - timedelta(days=31))
+    for user in (world.admin, world.rep1):
+        won = board(user=user, pipeline=default_pipeline())[4]
+        assert (won.count, won.total_base, [d.name for d in won.deals]) == (
+            1,
+            Decimal("100.00"),
+            [recent.name],
+        )

@@ -20,7 +20,19 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from tandem.accounts import permissions
@@ -255,6 +267,9 @@ STATUS_OF_OUTCOME = {
 # The won and lost columns hold the deals closed in these last days (the board is about what
 # is moving; the list has every closed deal).
 CLOSED_DAYS = 30
+# Up to this many deals on a scoped board, one window query ranks them all for the cards;
+# beyond it (a manager of big teams) the per-stage queries read less.
+RANK_AT_MOST = 2000
 
 
 def _no_index(column: str) -> Any:
@@ -286,7 +301,8 @@ def board(
     stages = list(pipeline.stages.order_by("position"))
     columns = {s.pk: Column(stage=s) for s in stages}
     base = deals_for(user, flt).order_by()
-    if permissions.visible(user, Deal.objects.all()).query.where:
+    scoped = bool(permissions.visible(user, Deal.objects.all()).query.where)
+    if scoped:
         # A scoped user: let the scope's own indexes (owner, team) find the rows.
         base = base.alias(on_pipeline=_no_index("pipeline_id")).filter(on_pipeline=pipeline.pk)
     else:
@@ -318,18 +334,55 @@ def board(
         if column.stage.forecast_category != ForecastCategory.OMITTED:
             weighted = column.total_base * column.stage.probability / 100
             column.weighted_base = weighted.quantize(CENT, rounding=ROUND_HALF_UP)
-    if per_stage:
-        for column in columns.values():
-            if not column.count:
-                continue
-            status = STATUS_OF_OUTCOME[StageOutcome(column.stage.outcome)]
-            if status == DealStatus.OPEN:
-                cards = open_deals.filter(stage=column.stage).order_by("-amount_base", "id")
-            else:
-                cards = closed.filter(status=status, stage=column.stage)
-                cards = cards.order_by("-closed_at", "-id")
-            column.deals = list(cards.select_related("owner", "company")[:per_stage])
+    if per_stage and any(c.count for c in columns.values()):
+        if scoped and sum(c.count for c in columns.values()) <= RANK_AT_MOST:
+            _cards_ranked(columns, open_deals, closed, per_stage)
+        else:
+            _cards_per_stage(columns, open_deals, closed, per_stage)
     return [columns[s.pk] for s in stages]
+
+
+def _cards_per_stage(
+    columns: dict[int, Column], open_deals: QuerySet, closed: QuerySet, per_stage: int
+) -> None:
+    """Everybody's deals: one short query per stage, each walking the deal_board (open) or
+    deal_closed (won, lost) index and stopping after `per_stage` rows."""
+    for column in columns.values():
+        if not column.count:
+            continue
+        status = STATUS_OF_OUTCOME[StageOutcome(column.stage.outcome)]
+        if status == DealStatus.OPEN:
+            cards = open_deals.filter(stage=column.stage).order_by("-amount_base", "id")
+        else:
+            cards = closed.filter(status=status, stage=column.stage)
+            cards = cards.order_by("-closed_at", "-id")
+        column.deals = list(cards.select_related("owner", "company")[:per_stage])
+
+
+def _cards_ranked(
+    columns: dict[int, Column], open_deals: QuerySet, closed: QuerySet, per_stage: int
+) -> None:
+    """A rep's or a manager's deals: one query ranks the (few thousand) visible deals within
+    their stage and keeps the first `per_stage` of each; per-stage queries would each walk a
+    stage's whole index range to find the user's rows."""
+    rank = Window(
+        RowNumber(),
+        partition_by=[F("stage_id")],
+        order_by=[
+            Case(
+                When(status=DealStatus.OPEN, then=F("amount_base")),
+                default=Value(Decimal(0)),
+                output_field=DecimalField(),
+            ).desc(),
+            F("closed_at").desc(nulls_last=True),
+            F("id").asc(),
+        ],
+    )
+    live = (open_deals | closed).annotate(rank=rank).filter(rank__lte=per_stage)
+    for deal in live.select_related("owner", "company").order_by("stage_id", "rank"):
+        column = columns.get(deal.stage_id)
+        if column is not None:
+            column.deals.append(deal)
 
 
 # ---------------------------------------------------------------- the list

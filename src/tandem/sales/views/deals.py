@@ -55,7 +55,7 @@ from tandem.sales.queries import board as queries
 from tandem.sales.queries import deals as deal_queries
 from tandem.sales.services import deals as services
 
-PER_STAGE = 20
+PER_STAGE = 15
 PER_PAGE = 50
 MAX_ITEM_ROWS = 50
 BLANK: list[tuple[str, str]] = [("", "—")]
