@@ -56,6 +56,7 @@ from tandem.sales.queries import deals as deal_queries
 from tandem.sales.services import deals as services
 
 PER_STAGE = 15
+CLOSED_CARDS = 5
 PER_PAGE = 50
 MAX_ITEM_ROWS = 50
 BLANK: list[tuple[str, str]] = [("", "—")]
@@ -155,6 +156,10 @@ def _board_context(user: Any, flt: queries.DealFilter, error: str = "") -> dict[
     # The stage filter narrows the list; on the board every stage is a column.
     flt = replace(flt, pipeline=pipeline.pk, stage=None)
     columns = queries.board(user=user, pipeline=pipeline, filters=flt, per_stage=PER_STAGE)
+    for column in columns:
+        if column.stage.outcome != StageOutcome.OPEN:
+            # Recently won and lost deals are a glance; the list has them all.
+            column.deals = column.deals[:CLOSED_CARDS]
     stages = [c.stage for c in columns]
     return {
         "pipeline": pipeline,
