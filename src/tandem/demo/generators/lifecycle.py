@@ -61,9 +61,9 @@ CLOSE_RATE_BY_OWNER = {
 # the opportunity → customer move also scales by the mean of these over the contact's planned
 # touches, normalised to 1 over everyone.
 CLOSE_RATE_BY_CHANNEL = {
-    "referral": 2.0,
-    "events": 2.2,
-    "webinar": 1.4,
+    "referral": 2.4,
+    "events": 3.0,
+    "webinar": 1.5,
     "paid_search": 1.1,
     "partner": 1.1,
     "organic_search": 0.9,

@@ -1043,6 +1043,29 @@ def _deal_work(ctx: DemoContext, rng: random.Random, plans: list[DealPlan]) -> l
     """What the reps did on deals lately and what they have to do today."""
     now, out = ctx.now, []
     today_5pm = now.replace(hour=17)
+    due_today: set[int | None] = set()
+    late: set[int | None] = set()
+    open_deals: dict[int | None, list[DealPlan]] = defaultdict(list)
+
+    def todo(plan: DealPlan, overdue: bool) -> Activity:
+        deal = plan.deal
+        contact = plan.contacts[0][0]
+        due = today_5pm - timedelta(days=rng.randint(1, 6)) if overdue else today_5pm
+        created = max(deal.stage_entered_at, due - timedelta(days=rng.uniform(2, 8)))
+        created = min(created, now - timedelta(hours=2))
+        company = contact.company.name if contact.company is not None else "them"
+        return _activity(
+            plan,
+            contact,
+            deal.owner_id,
+            deal.team_id,
+            "task",
+            created,
+            subject=deal.next_step or f"Follow up with {company}",
+            due_at=due,
+            remind_at=due - timedelta(hours=1) if due > now else None,
+        )
+
     for plan in plans:
         deal = plan.deal
         contact = plan.contacts[0][0]
@@ -1070,20 +1093,10 @@ def _deal_work(ctx: DemoContext, rng: random.Random, plans: list[DealPlan]) -> l
             # Today's to-do for roughly a third of the open deals; a few are overdue.
             roll = rng.random()
             if roll < 0.35:
-                due = today_5pm if roll < 0.22 else today_5pm - timedelta(days=rng.randint(1, 6))
-                created = max(entered, due - timedelta(days=rng.uniform(2, 8)))
-                created = min(created, now - timedelta(hours=2))
-                out.append(
-                    _activity(
-                        *args,
-                        "task",
-                        created,
-                        subject=deal.next_step or f"Follow up with {company}",
-                        due_at=due,
-                        remind_at=due - timedelta(hours=1) if due > now else None,
-                        reminded_at=None,
-                    )
-                )
+                overdue = roll >= 0.22
+                out.append(todo(plan, overdue))
+                (late if overdue else due_today).add(deal.owner_id)
+            open_deals[deal.owner_id].append(plan)
             if rng.random() < 0.25:
                 at = at_business_time(rng, now - timedelta(days=rng.randint(1, 3)), plan.team_key)
                 if entered < at < now:
@@ -1111,6 +1124,12 @@ def _deal_work(ctx: DemoContext, rng: random.Random, plans: list[DealPlan]) -> l
                         due_at=due,
                     )
                 )
+    # Every rep with open deals has something due today and something overdue.
+    for owner_id, owned in sorted(open_deals.items(), key=lambda kv: kv[0] or 0):
+        if owner_id not in due_today:
+            out.append(todo(rng.choice(owned), overdue=False))
+        if owner_id not in late:
+            out.append(todo(rng.choice(owned), overdue=True))
     return out
 
 
@@ -1546,7 +1565,7 @@ def _quotas(ctx: DemoContext, rng: random.Random, plans: list[DealPlan]) -> list
     """Monthly quotas per rep and quarterly ones per team, set so attainment is 60 % to 130 %.
 
     Intuition: a past quarter's quota is what the rep went on to win divided by an attainment
-    drawn from 0.62 to 1.28 (at least a quarter of the rep's usual quarter, so a quarter without
+    drawn from 0.62 to 1.28 (at least an eighth of the rep's usual quarter, so a quarter without
     a win is a miss); the quarter under way gets the last two quarters' average plus growth (or
     more, when the rep is already past it), the next one a little more. Quotas start the month
     after the history does (the first deals close then); a quarter is split over its months
@@ -1575,7 +1594,7 @@ def _quotas(ctx: DemoContext, rng: random.Random, plans: list[DealPlan]) -> list
         for q in quarters:
             got = won[(rep.pk, q.start)]
             if q.end < today:
-                amount = max(got / _draw(rng, 0.62, 1.28), usual / 4)
+                amount = max(got / _draw(rng, 0.62, 1.28), usual / 8)
             elif q.start <= today:  # the quarter under way: a plan the rep is on track for
                 amount = max(recent * _draw(rng, 1.0, 1.12), got / _draw(rng, 0.8, 1.05))
             else:
