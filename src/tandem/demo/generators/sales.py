@@ -512,7 +512,7 @@ class _Builder:
         if outcome == "won":
             assert closed is not None
             path = self._path(opened, closed, self.nb_open, team)
-            self._close(deal, path, closed, "won", self.nb_won)
+            self._close(deal, closed, "won", self.nb_won)
             deal.expected_close_date = closed.date()
             if rng.random() < 0.25:
                 deal.competitor = COMPETITORS.pick(rng)
@@ -521,7 +521,7 @@ class _Builder:
             shares = LOST_AT.get(reason, (0.25, 0.25, 0.25, 0.25))
             reached = rng.choices(range(len(shares)), weights=shares)[0]
             path = self._path(opened, closed, self.nb_open[: reached + 1], team)
-            self._close(deal, path, closed, "lost", self.nb_lost)
+            self._close(deal, closed, "lost", self.nb_lost)
             deal.expected_close_date = (
                 max(initial, closed.date()) if rng.random() < 0.3 else closed.date()
             )
@@ -614,14 +614,8 @@ class _Builder:
             out.append((stage, at))
         return out
 
-    def _close(
-        self,
-        deal: Deal,
-        path: list[tuple[Stage, datetime]],
-        closed: datetime,
-        status: str,
-        stage: Stage,
-    ) -> None:
+    @staticmethod
+    def _close(deal: Deal, closed: datetime, status: str, stage: Stage) -> None:
         deal.status = status
         deal.stage = stage
         deal.stage_entered_at = closed
@@ -797,10 +791,10 @@ class _Builder:
             plan.path.append((negotiation, talks))
             if rng.random() < 0.85:
                 plan.outcome = "won"
-                self._close(deal, plan.path, end, "won", self.rn_won)
+                self._close(deal, end, "won", self.rn_won)
             else:
                 plan.outcome = "lost"
-                self._close(deal, plan.path, end, "lost", self.rn_lost)
+                self._close(deal, end, "lost", self.rn_lost)
                 reason = CHURN_REASONS.pick(rng)
                 deal.lost_reason = self.reasons.get(reason)
                 deal.lost_note = "Churned at renewal."
@@ -845,7 +839,7 @@ class _Builder:
             plan.path.append((self.rn_open[-1], created + (end - created) * rng.uniform(0.4, 0.8)))
             won = rng.random() < 0.65
             plan.outcome = "won" if won else "lost"
-            self._close(deal, plan.path, end, plan.outcome, self.rn_won if won else self.rn_lost)
+            self._close(deal, end, plan.outcome, self.rn_won if won else self.rn_lost)
             if not won:
                 deal.lost_reason = self.reasons.get(rng.choice(("No budget", "Timing")))
             deal.expected_close_date = end.date()
