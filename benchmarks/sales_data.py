@@ -34,7 +34,7 @@ import numpy as np
 from benchmarks.common import ROOT
 from benchmarks.leads_data import PG_ADMIN_URL, check_columns, nullable, pick, ts_strings
 
-DATA_VERSION = "1"
+DATA_VERSION = "2"
 SEED = 20261204
 DAY = 86_400
 TEAMS = 5
@@ -333,9 +333,14 @@ def build(vendor: str, anchor: datetime) -> None:
     currency = np.array(CURRENCIES)[pick(rng, n, CURRENCY_WEIGHTS)]
     rates = {r.currency: float(r.rate) for r in ExchangeRate.objects.all()}
     base = np.round(amount * np.array([rates.get(c, 1.0) for c in currency.tolist()]), 2)
-    created = anchor_s - rng.integers(DAY, 548 * DAY, n)
+    # Closed deals closed at any time over the 18 months, after a 30 to 120 day cycle; open
+    # deals were created over the last year and entered their stage since.
+    cycle = rng.integers(30 * DAY, 120 * DAY, n)
+    closed = anchor_s - 60 - rng.integers(0, 548 * DAY, n)
+    created_closed = closed - cycle
+    created_open = anchor_s - rng.integers(DAY, 365 * DAY, n)
+    created = np.where(statuses == "open", created_open, created_closed)
     entered = created + ((anchor_s - created) * rng.random(n) * 0.5).astype(np.int64)
-    closed = np.minimum(anchor_s - 60, created + rng.integers(30 * DAY, 120 * DAY, n))
     is_open = statuses == "open"
     close_date = np.where(is_open, anchor_s + rng.integers(-90 * DAY, 180 * DAY, n), closed)
     has_close = (is_open & (rng.random(n) < 0.9)) | ~is_open
