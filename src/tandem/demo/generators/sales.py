@@ -1036,7 +1036,8 @@ def _activity(
 def _deal_work(ctx: DemoContext, rng: random.Random, plans: list[DealPlan]) -> list[Activity]:
     """What the reps did on deals lately and what they have to do today."""
     now, out = ctx.now, []
-    today_5pm = now.replace(hour=17)
+    # Due late today (UTC), so they are still "due today" whenever the demo is opened today.
+    tonight = now.replace(hour=23)
     due_today: set[int | None] = set()
     late: set[int | None] = set()
     open_deals: dict[int | None, list[DealPlan]] = defaultdict(list)
@@ -1044,7 +1045,8 @@ def _deal_work(ctx: DemoContext, rng: random.Random, plans: list[DealPlan]) -> l
     def todo(plan: DealPlan, overdue: bool) -> Activity:
         deal = plan.deal
         contact = plan.contacts[0][0]
-        due = today_5pm - timedelta(days=rng.randint(1, 6)) if overdue else today_5pm
+        past = now.replace(hour=17) - timedelta(days=rng.randint(1, 6))
+        due = past if overdue else tonight
         created = max(deal.stage_entered_at, due - timedelta(days=rng.uniform(2, 8)))
         created = min(created, now - timedelta(hours=2))
         company = contact.company.name if contact.company is not None else "them"
