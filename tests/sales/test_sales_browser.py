@@ -22,7 +22,10 @@ from tests.web.test_browser import page, shot  # noqa: F401  (the Chromium page 
 
 # Transactional tests empty every table afterwards: serialized_rollback puts the pipelines,
 # lost reasons and exchange rates the migrations seeded back before each test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 # Several browsers may share the machine: give each step more time than the default 10 s.
 SLOW_MS = 30_000
 
@@ -73,7 +76,7 @@ def test_drag_a_deal_to_the_next_stage_and_the_forecast_follows(
     card = page.locator(f"#deal-{deal.pk}")
     expect(discovery.locator(f"#deal-{deal.pk}")).to_be_visible()
     expect(page.locator("#forecast-strip")).to_be_visible()
-    # weighted = 10,000 × 10 % + 4,000 × 25 %
+    # weighted = 10,000 x 10 % + 4,000 x 25 %
     assert _weighted(page) == 2000.0
     expect(demo.locator(".count")).to_have_text("1")
     shot(page, "sales-board")
@@ -87,12 +90,14 @@ def test_drag_a_deal_to_the_next_stage_and_the_forecast_follows(
     expect(page.locator("#forecast-strip")).to_have_attribute(
         "data-weighted", _attribute_like(3500)
     )
-    assert _weighted(page) == 3500.0  # 10,000 × 25 % + 4,000 × 25 %
+    assert _weighted(page) == 3500.0  # 10,000 x 25 % + 4,000 x 25 %
     shot(page, "sales-board-dragged")
 
     # And after a reload the move has stuck
     page.reload()
-    expect(page.locator('.board-col[data-stage-name="Demo"]').locator(f"#deal-{deal.pk}")).to_be_visible()
+    expect(
+        page.locator('.board-col[data-stage-name="Demo"]').locator(f"#deal-{deal.pk}")
+    ).to_be_visible()
     assert Deal.objects.get(pk=deal.pk).stage.name == "Demo"
 
     # And the deal page shows the stage path with Demo current
