@@ -36,6 +36,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from tandem.accounts import permissions
+from tandem.accounts.models import Role
 from tandem.crm.models import Company
 from tandem.errors import InvalidInput
 from tandem.pagination import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_ID, MAX_LIMIT, Page
@@ -309,8 +310,29 @@ def board(
         base = base.filter(pipeline=pipeline)
     open_deals = base.filter(status=DealStatus.OPEN)
     closed = base.filter(status__in=[DealStatus.WON, DealStatus.LOST], closed_at__gte=since)
-    # One grouped query: open deals by stage (the deal_board index holds every column it
-    # reads), and the recently closed by stage (the deal_closed index finds them).
+    ranked = bool(per_stage) and getattr(user, "role", None) == Role.SALES_REP
+    if ranked:
+        # A rep's book is small: one query ranks it by stage and carries each stage's count
+        # and sum on the cards it keeps.
+        _ranked_with_sums(columns, open_deals, closed, per_stage)
+    else:
+        _grouped_sums(columns, open_deals, closed)
+    for column in columns.values():
+        if column.stage.forecast_category != ForecastCategory.OMITTED:
+            weighted = column.total_base * column.stage.probability / 100
+            column.weighted_base = weighted.quantize(CENT, rounding=ROUND_HALF_UP)
+    total = sum(c.count for c in columns.values())
+    if per_stage and not ranked and total:
+        if scoped and total <= RANK_AT_MOST:
+            _cards_ranked(columns, open_deals, closed, per_stage)
+        else:
+            _cards_per_stage(columns, open_deals, closed, per_stage)
+    return [columns[s.pk] for s in stages]
+
+
+def _grouped_sums(columns: dict[int, Column], open_deals: QuerySet, closed: QuerySet) -> None:
+    """Count and Σ per stage in one grouped query: open deals by stage (the deal_board index
+    holds every column it reads) and the recently closed by stage (the deal_closed index)."""
     sums = ("n", "total")
     grouped = (
         open_deals.values("stage_id")
@@ -330,16 +352,47 @@ def board(
             continue
         column.count += count
         column.total_base = (column.total_base + Decimal(total or 0)).quantize(CENT)
-    for column in columns.values():
-        if column.stage.forecast_category != ForecastCategory.OMITTED:
-            weighted = column.total_base * column.stage.probability / 100
-            column.weighted_base = weighted.quantize(CENT, rounding=ROUND_HALF_UP)
-    if per_stage and any(c.count for c in columns.values()):
-        if scoped and sum(c.count for c in columns.values()) <= RANK_AT_MOST:
-            _cards_ranked(columns, open_deals, closed, per_stage)
-        else:
-            _cards_per_stage(columns, open_deals, closed, per_stage)
-    return [columns[s.pk] for s in stages]
+
+
+def _ranking() -> Window:
+    """Within a stage: open deals largest first, closed ones most recently closed first."""
+    return Window(
+        RowNumber(),
+        partition_by=[F("stage_id")],
+        order_by=[
+            Case(
+                When(status=DealStatus.OPEN, then=F("amount_base")),
+                default=Value(Decimal(0)),
+                output_field=DecimalField(),
+            ).desc(),
+            F("closed_at").desc(nulls_last=True),
+            F("id").asc(),
+        ],
+    )
+
+
+def _ranked_with_sums(
+    columns: dict[int, Column], open_deals: QuerySet, closed: QuerySet, per_stage: int
+) -> None:
+    """Cards, counts and sums of a small board in one query: window sums over each stage's
+    rows, then the first `per_stage` rows of each stage."""
+    stage = [F("stage_id")]
+    live = (
+        (open_deals | closed)
+        .annotate(
+            rank=_ranking(),
+            stage_count=Window(Count("id"), partition_by=stage),
+            stage_total=Window(Sum("amount_base"), partition_by=stage),
+        )
+        .filter(rank__lte=per_stage)
+    )
+    for deal in live.select_related("owner", "company").order_by("stage_id", "rank"):
+        column = columns.get(deal.stage_id)
+        if column is None:
+            continue
+        column.deals.append(deal)
+        column.count = deal.stage_count
+        column.total_base = Decimal(deal.stage_total or 0).quantize(CENT)
 
 
 def _cards_per_stage(
@@ -365,19 +418,7 @@ def _cards_ranked(
     """A rep's or a manager's deals: one query ranks the (few thousand) visible deals within
     their stage and keeps the first `per_stage` of each; per-stage queries would each walk a
     stage's whole index range to find the user's rows."""
-    rank = Window(
-        RowNumber(),
-        partition_by=[F("stage_id")],
-        order_by=[
-            Case(
-                When(status=DealStatus.OPEN, then=F("amount_base")),
-                default=Value(Decimal(0)),
-                output_field=DecimalField(),
-            ).desc(),
-            F("closed_at").desc(nulls_last=True),
-            F("id").asc(),
-        ],
-    )
+    rank = _ranking()
     live = (open_deals | closed).annotate(rank=rank).filter(rank__lte=per_stage)
     for deal in live.select_related("owner", "company").order_by("stage_id", "rank"):
         column = columns.get(deal.stage_id)
