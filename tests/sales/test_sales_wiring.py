@@ -105,3 +105,44 @@ def test_user_notified_lands_in_the_inbox_once(
         "Call Ann",
         world.rep1_contact.pk,
     )
+
+
+@pytest.mark.parametrize(
+    ("type_", "props", "title", "detail"),
+    [
+        (
+            "deal_won",
+            {"deal_id": 7, "name": "Acme rollout", "amount": "1200.00", "currency": "EUR"},
+            "Deal won",
+            "Acme rollout · 1200.00 EUR",
+        ),
+        (
+            "deal_lost",
+            {"deal_id": 7, "name": "Acme", "amount": "5.00", "currency": "USD", "reason": "Price"},
+            "Deal lost",
+            "Acme · 5.00 USD · Price",
+        ),
+        (
+            "content_shared",
+            {"title": "Battlecard", "kind": "sent"},
+            "Sales content shared",
+            "Battlecard · sent",
+        ),
+        (
+            "sequence_task_created",
+            {"sequence": "Inbound", "step": 2, "task": "Call"},
+            "Sequence step due",
+            "Inbound, step 2: Call",
+        ),
+    ],
+)
+def test_contact_timeline_describes_sales_events(
+    type_: str, props: dict[str, Any], title: str, detail: str
+) -> None:
+    """Sales' timeline rows read as sentences on the contact page, not as raw properties."""
+    from tandem.crm.models import TimelineEvent
+    from tandem.crm.views.timeline import timeline_rows
+
+    event = TimelineEvent(type=type_, properties=props, occurred_at=timezone.now())
+    row = timeline_rows([event], with_contact=False)[0]
+    assert (row["title"], row["detail"]) == (title, detail)

@@ -32,7 +32,16 @@ EVENT_TITLES = {
     "content_download": "Content downloaded",
     "link_click": "Link clicked",
     "email_open": "Email opened",
+    "deal_created": "Deal created",
+    "deal_won": "Deal won",
+    "deal_lost": "Deal lost",
+    "deal_reopened": "Deal reopened",
+    "content_shared": "Sales content shared",
+    "sequence_task_created": "Sequence step due",
+    "referral_credited": "Referral credited",
 }
+# Sales writes these on the contact's timeline; they name a deal by its properties.
+DEAL_TYPES = {"deal_created", "deal_won", "deal_lost", "deal_reopened", "referral_credited"}
 MAX_URL_SHOWN = 160
 TRACKED_TYPES = {
     "page_view",
@@ -89,6 +98,16 @@ def event_detail(event: TimelineEvent) -> str:
         return tracking_detail(event, props)
     if event.type == "task_completed":
         return str(props.get("subject") or "")
+    if event.type in DEAL_TYPES:
+        amount = " ".join(str(props.get(k) or "") for k in ("amount", "currency")).strip()
+        parts = [_text(props.get("name"), 200), amount, _text(props.get("reason"), 120)]
+        return " · ".join(p for p in parts if p)
+    if event.type == "content_shared":
+        return " · ".join(
+            p for p in (_text(props.get("title"), 200), _text(props.get("kind"))) if p
+        )
+    if event.type == "sequence_task_created":
+        return f"{_text(props.get('sequence'), 160)}, step {props.get('step')}: {_text(props.get('task'))}"
     simple = [f"{k}: {v}" for k, v in props.items() if isinstance(v, str | int | float) and v != ""]
     return ", ".join(simple)[:300]
 
