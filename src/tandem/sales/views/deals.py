@@ -26,6 +26,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.accounts import permissions
+from tandem.accounts.models import Team
 from tandem.crm.models import Company, Contact
 from tandem.crm.views.common import (
     AuthedRequest,
@@ -101,8 +102,6 @@ def _query(flt: queries.DealFilter, **extra: Any) -> str:
 
 def _filter_choices(user: Any) -> dict[str, Any]:
     """The owner and team drop-downs: the people and teams the user may see deals of."""
-    from tandem.accounts.models import Team
-
     teams = Team.objects.filter(kind="sales").order_by("name")
     return {
         "owners": owner_choices(user),
