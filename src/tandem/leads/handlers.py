@@ -70,9 +70,7 @@ def user_notified(event: bus.UserNotified) -> None:
     user = User.objects.filter(pk=event.user_id, is_active=True).first()
     if user is None:
         return
-    contact = (
-        Contact.objects.filter(pk=event.contact_id).first() if event.contact_id else None
-    )
+    contact = Contact.objects.filter(pk=event.contact_id).first() if event.contact_id else None
     handoff.notify(
         user=user,
         kind=event.kind,
