@@ -14,10 +14,10 @@ from tests.conftest import World
 from tests.sales.factories import DealFactory, default_pipeline, stage
 from tests.web.test_browser import page, shot  # noqa: F401  (the Chromium page fixture)
 
-# serialized_rollback: the flush after a live-server test would take the seeded pipelines with it.
+# The world fixture re-seeds the pipelines a previous transactional test's flush removed.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

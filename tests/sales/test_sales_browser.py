@@ -20,11 +20,10 @@ from tests.leads.test_leads_browser import sign_in
 from tests.sales.factories import DealFactory, stage
 from tests.web.test_browser import page, shot  # noqa: F401  (the Chromium page fixture)
 
-# Transactional tests empty every table afterwards: serialized_rollback puts the pipelines,
-# lost reasons and exchange rates the migrations seeded back before each test.
+# The world fixture re-seeds the pipelines a previous transactional test's flush removed.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 # Several browsers may share the machine: give each step more time than the default 10 s.
 SLOW_MS = 30_000
