@@ -12,12 +12,11 @@ from tandem.sales.models import (
     Insight,
     SequenceEnrollment,
 )
+from tandem.sales.services import sequences
 
 
 def timeline_event_recorded(event: bus.TimelineEventRecorded) -> None:
     """A reply, a booked meeting or a new opportunity stops sequences; a done task advances one."""
-    from tandem.sales.services import sequences
-
     if event.contact_id is not None:
         sequences.react_to_timeline(
             event_id=event.event_id, contact_id=event.contact_id, type=event.type
