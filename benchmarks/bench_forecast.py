@@ -1,7 +1,6 @@
 """The forecast roll-up for a quarter at 100,000 deals, against one hand-written SQL aggregate.
 
-Data: benchmarks.sales_data when it provides the deals, else benchmarks.forecast_data (100,000
-deals, 96 reps in 12 teams, a manager per two teams). Measured per database, ROUNDS calls each
+Data: benchmarks.sales_data (100,000 deals, shared with the board benchmark). Measured per database, ROUNDS calls each
 (after a warm-up): `rollup()` for the manager with the most deals in the quarter (their teams'
 reps and team totals) and for an admin (every team and the company), the quarter containing the
 dataset's anchor; and the baseline, one hand-written SQL query grouping the same deals by owner,
@@ -18,7 +17,6 @@ import statistics
 import sys
 from collections import defaultdict
 from decimal import Decimal
-from importlib import util
 from typing import Any
 
 from benchmarks.common import percentile, report, sample_ms, timed
@@ -28,15 +26,10 @@ TARGET_MS = 500.0
 
 
 def open_dataset(vendor: str, rebuild: bool) -> tuple[str, Any]:
-    """The shared sales dataset when it exists, else this benchmark's own."""
-    if util.find_spec("benchmarks.sales_data") is not None:
-        from benchmarks import sales_data
+    """The shared 100,000-deal sales dataset (benchmarks/sales_data.py)."""
+    from benchmarks import sales_data
 
-        if hasattr(sales_data, "open_dataset"):
-            return "sales_data", sales_data.open_dataset(vendor, rebuild=rebuild)
-    from benchmarks import forecast_data
-
-    return "forecast_data", forecast_data.open_dataset(vendor, rebuild=rebuild)
+    return "sales_data", sales_data.open_dataset(vendor, rebuild=rebuild)
 
 
 def hand_sql(*, team_ids: list[int] | None, vendor: str) -> str:
@@ -196,7 +189,7 @@ def main(argv: list[str]) -> int:
     try:
         import psycopg
 
-        from benchmarks.forecast_data import PG_ADMIN_URL
+        from benchmarks.leads_data import PG_ADMIN_URL
 
         psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
         chosen.append("postgresql")

@@ -16,16 +16,9 @@ from tandem.leads.services import handoff, scoring
 from tandem.leads.services.settings import update_lead_settings
 from tests.conftest import World
 from tests.crm.factories import ContactFactory
-from tests.web.test_browser import page, shot  # noqa: F401  (the Chromium page fixture)
+from tests.web.test_browser import page, shot, sign_in  # noqa: F401  (the Chromium page fixture)
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(tab: Any, url: str, username: str, password: str) -> None:
-    tab.goto(f"{url}/login/")
-    tab.get_by_label("Username").fill(username)
-    tab.get_by_label("Password").fill(password)
-    tab.get_by_role("button", name="Sign in").click()
 
 
 def test_segment_builder_counts_live(

@@ -379,7 +379,7 @@ def test_a_failed_patch_changes_nothing(api_as: Any, deals: dict) -> None:
         ({"name": None}, "name may not be null"),
         ({"status": "maybe"}, "status must be one of open, won, lost"),
         ({"stage_id": 999999}, "stage 999999 is not a stage of pipeline New business"),
-        ({"owner": "rep2"}, "you may not give deals to rep2"),
+        ({"owner": "rep2"}, "you may not assign records to rep2"),
     ],
 )
 def test_bad_patches_are_refused_with_the_field_named(

@@ -17,20 +17,10 @@ from tandem.sales.services import enablement as enablement_services
 from tests.conftest import World
 from tests.marketing.factories import ContentAssetFactory, PersonaFactory
 from tests.sales.factories import DealFactory, stage
-from tests.web.test_browser import page, shot  # noqa: F401  (the Chromium page fixture)
+from tests.web.test_browser import page, shot, sign_in  # noqa: F401  (the Chromium page fixture)
 
 pytestmark = pytest.mark.browser
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-
-
-def sign_in(tab: Any, url: str, username: str, password: str) -> None:
-    # The machine is shared: give a loaded server more than the fixture's 10 s.
-    tab.set_default_timeout(30_000)
-    tab.set_default_navigation_timeout(60_000)
-    tab.goto(f"{url}/login/")
-    tab.get_by_label("Username").fill(username)
-    tab.get_by_label("Password").fill(password)
-    tab.get_by_role("button", name="Sign in").click()
 
 
 def test_a_rep_uses_content_and_records_an_insight_marketing_reads_them(

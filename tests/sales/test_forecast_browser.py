@@ -15,20 +15,13 @@ from tandem.sales.models import ForecastSnapshot
 from tandem.sales.queries import forecasts as queries
 from tests.conftest import World
 from tests.sales.factories import DealFactory, stage
-from tests.web.test_browser import page, shot  # noqa: F401  (the Chromium page fixture)
+from tests.web.test_browser import page, shot, sign_in  # noqa: F401  (the Chromium page fixture)
 
 # The world fixture re-seeds the pipelines a previous transactional test's flush removed.
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def sign_in(tab: Any, url: str, username: str, password: str) -> None:
-    tab.goto(f"{url}/login/")
-    tab.get_by_label("Username").fill(username)
-    tab.get_by_label("Password").fill(password)
-    tab.get_by_role("button", name="Sign in").click()
 
 
 def test_manager_sets_a_quota_and_reads_the_rollup(

@@ -16,9 +16,8 @@ from django.utils import timezone
 from tandem.sales.models import Deal
 from tandem.sales.periods import period_containing
 from tests.conftest import World
-from tests.leads.test_leads_browser import sign_in
 from tests.sales.factories import DealFactory, stage
-from tests.web.test_browser import page, shot  # noqa: F401  (the Chromium page fixture)
+from tests.web.test_browser import page, shot, sign_in  # noqa: F401  (the Chromium page fixture)
 
 # The world fixture re-seeds the pipelines a previous transactional test's flush removed.
 pytestmark = [

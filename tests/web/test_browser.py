@@ -49,7 +49,9 @@ def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1360, "height": 900})
         tab = context.new_page()
-        tab.set_default_timeout(10_000)
+        # Generous: CI runs two workers on two cores, and a first page of a live server is slow.
+        tab.set_default_timeout(30_000)
+        tab.set_default_navigation_timeout(60_000)
         try:
             yield tab
         finally:
@@ -59,6 +61,14 @@ def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(tab: Any, url: str, username: str, password: str) -> None:
+    """Sign in through the login form of the live server at `url`."""
+    tab.goto(f"{url}/login/")
+    tab.get_by_label("Username").fill(username)
+    tab.get_by_label("Password").fill(password)
+    tab.get_by_role("button", name="Sign in").click()
 
 
 def test_rep_searches_opens_a_contact_and_logs_a_call(world, transactional_db, live_server, page):

@@ -225,7 +225,7 @@ def _newest_first(queryset: QuerySet, params: PageParams) -> Page:
     )
 
 
-def _owner(request: HttpRequest, username: str | None) -> User | None:
+def assignable_owner(request: HttpRequest, username: str | None) -> User | None:
     """Resolve an owner username the caller may assign, or refuse."""
     if username is None or username == "":
         return None
@@ -240,7 +240,8 @@ def _owner(request: HttpRequest, username: str | None) -> User | None:
     raise Forbidden(f"you may not assign records to {username[:60]}")
 
 
-def _company(request: HttpRequest, company_id: RecordId | None) -> Company | None:
+def visible_company(request: HttpRequest, company_id: RecordId | None) -> Company | None:
+    """The company the caller names, when they may see it; else a 400 naming the id."""
     if company_id is None:
         return None
     company = permissions.visible(request.user, Company.objects.all()).filter(pk=company_id).first()
@@ -281,13 +282,13 @@ def list_contacts(request: HttpRequest, params: Query[ContactFilterParams]) -> P
 )
 def create_contact(request: HttpRequest, payload: ContactIn) -> Status[Contact]:
     user = current_user(request)
-    owner = _owner(request, payload.owner) if payload.owner else None
+    owner = assignable_owner(request, payload.owner) if payload.owner else None
     if owner is None and getattr(user, "role", "") in ("sales_rep",):
         owner = user  # a rep's new contact is theirs, or they could not see it
     data = payload.dict(exclude={"owner", "company_id"})
     contact = services.create_contact(
         **data,
-        company=_company(request, payload.company_id),
+        company=visible_company(request, payload.company_id),
         owner=owner,
         team=getattr(user, "team", None),
         by=user,
@@ -306,9 +307,9 @@ def patch_contact(request: HttpRequest, contact_id: RecordId, payload: ContactPa
     changes = payload.dict(exclude_unset=True)
     reason = changes.pop("reason", "")
     if "owner" in changes:
-        changes["owner"] = _owner(request, changes["owner"])
+        changes["owner"] = assignable_owner(request, changes["owner"])
     if "company_id" in changes:
-        changes["company"] = _company(request, changes.pop("company_id"))
+        changes["company"] = visible_company(request, changes.pop("company_id"))
     for key in [k for k, v in changes.items() if v is None and k not in ("owner", "company")]:
         raise InvalidInput(f"{key} may not be null", field=key)
     services.update_contact(
@@ -394,7 +395,7 @@ def list_companies(request: HttpRequest, params: Query[CompanyFilterParams]) -> 
 )
 def create_company(request: HttpRequest, payload: CompanyIn) -> Status[Company]:
     user = current_user(request)
-    owner = _owner(request, payload.owner) if payload.owner else None
+    owner = assignable_owner(request, payload.owner) if payload.owner else None
     if owner is None and getattr(user, "role", "") == "sales_rep":
         owner = user
     company = services.create_company(
@@ -413,7 +414,7 @@ def patch_company(request: HttpRequest, company_id: RecordId, payload: CompanyPa
     company = _editable_company(request, company_id)
     changes = payload.dict(exclude_unset=True)
     if "owner" in changes:
-        changes["owner"] = _owner(request, changes["owner"])
+        changes["owner"] = assignable_owner(request, changes["owner"])
     services.update_company(company=company, changes=changes, by=current_user(request))
     return Company.objects.select_related("owner").get(pk=company.pk)
 

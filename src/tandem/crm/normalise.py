@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -82,6 +82,22 @@ def check_characters(text: str, *, field: str) -> None:
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise InvalidInput(f"{field} contains an invalid character", field=field) from None
+
+
+def clean_date(value: Any, *, field: str) -> date | None:
+    """An optional calendar day, from a date or an ISO "YYYY-MM-DD" string."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{field} {str(value)[:40]!r} is not a date (YYYY-MM-DD)", field=field
+        ) from None
 
 
 def clean_datetime(value: datetime | None, *, field: str) -> datetime | None:

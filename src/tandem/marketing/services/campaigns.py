@@ -17,6 +17,7 @@ from tandem.crm.normalise import (
     check_characters,
     clean_choice,
     clean_currency,
+    clean_date,
     clean_decimal,
     clean_text,
 )
@@ -71,22 +72,6 @@ def clean_money(value: Any, *, field: str, positive: bool = False) -> Decimal | 
     if positive and amount <= 0:
         raise InvalidInput(f"{field} must be greater than zero", field=field)
     return amount
-
-
-def clean_date(value: Any, *, field: str) -> date | None:
-    """An optional calendar day, from a date or an ISO "YYYY-MM-DD" string."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput(
-            f"{field} {str(value)[:40]!r} is not a date (YYYY-MM-DD)", field=field
-        ) from None
 
 
 def required_date(value: Any, *, field: str) -> date:

@@ -12,9 +12,9 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from tandem.accounts import permissions
-from tandem.accounts.models import User
 from tandem.accounts.queries import current_user
-from tandem.crm.models import Company, Contact
+from tandem.crm.api import assignable_owner, visible_company
+from tandem.crm.models import Contact
 from tandem.crm.normalise import check_characters
 from tandem.errors import Forbidden, InvalidInput
 from tandem.pagination import Page, RecordId, keyset_page
@@ -228,29 +228,6 @@ def _editable(request: HttpRequest, deal_id: int) -> Deal:
     return deal
 
 
-def _owner(request: HttpRequest, username: str | None) -> User | None:
-    """Resolve an owner username the caller may assign, or refuse."""
-    if not username:
-        return None
-    check_characters(username, field="owner")
-    user = permissions.assignable_owners(request.user).filter(username=username).first()
-    if user is not None:
-        return user
-    # Only a caller who may assign anyone learns that the name is not an account.
-    if permissions.can_assign_anyone(request.user):
-        raise InvalidInput(f"owner {username[:60]!r} is not an active user", field="owner")
-    raise Forbidden(f"you may not give deals to {username[:60]}")
-
-
-def _company(request: HttpRequest, company_id: int | None) -> Company | None:
-    if company_id is None:
-        return None
-    company = permissions.visible(request.user, Company.objects.all()).filter(pk=company_id).first()
-    if company is None:
-        raise InvalidInput(f"company {company_id} does not exist", field="company_id")
-    return company
-
-
 def _contact(request: HttpRequest, contact_id: int) -> Contact:
     contact = permissions.visible(request.user, Contact.objects.all()).filter(pk=contact_id).first()
     if contact is None:
@@ -376,8 +353,8 @@ def create_deal(request: HttpRequest, payload: DealIn) -> Status[Deal]:
         currency=payload.currency,
         pipeline=pipeline,
         stage=stage,
-        company=_company(request, payload.company_id),
-        owner=_owner(request, payload.owner) if payload.owner else None,
+        company=visible_company(request, payload.company_id),
+        owner=assignable_owner(request, payload.owner) if payload.owner else None,
         expected_close_date=payload.expected_close_date,
         contacts=contacts,
         kind=payload.kind,
@@ -408,9 +385,9 @@ def patch_deal(request: HttpRequest, deal_id: RecordId, payload: DealPatch) -> D
     reason = _lost_reason(changes.pop("lost_reason", None))
     note = changes.pop("lost_note", "")
     if "owner" in changes:
-        changes["owner"] = _owner(request, changes["owner"])
+        changes["owner"] = assignable_owner(request, changes["owner"])
     if "company_id" in changes:
-        changes["company"] = _company(request, changes.pop("company_id"))
+        changes["company"] = visible_company(request, changes.pop("company_id"))
     for key in [k for k, v in changes.items() if v is None and k not in ("owner", "company")]:
         if key not in ("expected_close_date", "next_step_due"):
             raise InvalidInput(f"{key} may not be null", field=key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from tandem.crm.models import Company, Contact, LifecycleStage
 from tandem.crm.normalise import (
     clean_choice,
     clean_currency,
+    clean_date,
     clean_datetime,
     clean_decimal,
     clean_text,
@@ -124,21 +125,6 @@ def items_total(items: Iterable[LineItem]) -> Decimal:
 
 def _now(at: datetime | None) -> datetime:
     return clean_datetime(at, field="at") or timezone.now()
-
-
-def _clean_date(value: Any, *, field: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput(
-            f"{field} {str(value)[:40]!r} is not a date (YYYY-MM-DD)", field=field
-        ) from None
 
 
 def _check_edit(by: User | None, deal: Deal) -> None:
@@ -342,7 +328,7 @@ def create_deal(
         status=DealStatus.OPEN,
         kind=kind,
         parent=parent,
-        expected_close_date=_clean_date(expected_close_date, field="expected_close_date"),
+        expected_close_date=clean_date(expected_close_date, field="expected_close_date"),
         created_at=when,
         stage_entered_at=when,
         source_campaign_id=campaign_id,
@@ -401,7 +387,7 @@ def update_deal(*, deal: Deal, changes: dict[str, Any], by: User | None) -> Deal
         elif key == "currency":
             deal.currency = clean_currency(value)
         elif key in ("expected_close_date", "next_step_due"):
-            setattr(deal, key, _clean_date(value, field=key))
+            setattr(deal, key, clean_date(value, field=key))
         elif key == "owner":
             if value is not None and not isinstance(value, User):
                 raise InvalidInput("owner must be a user", field="owner")
