@@ -6,11 +6,12 @@ admin (all 100,000). Target: p95 < 100 ms. The baseline, measured in the same ru
 SELECT of one page of 50 deals (newest first, hand-written SQL, rows fetched): the ratio says
 how many of those the page costs.
 
-Figures of 2026-12-03 (2-core machine shared with other jobs), p95 ms SQLite / PostgreSQL:
-board rep 96 / 63, manager 119 / 112, admin 70 / 107; list 27-69 / 33-85 for every role and
-sort. Misses: the manager's board (the visibility rule's `owner__team_id__in` joins users on
-every candidate row) and a board searched with q (a substring match reads every deal name of
-the scope).
+Figures of 2026-12-03 (2-core machine, nothing else running), p95 ms SQLite / PostgreSQL:
+board rep 114 / 70, manager 161 / 136, admin 91 / 148; searched board (q) 78-264 / 70-215;
+list 23-70 / 37-77 for every role and sort. The list meets the target everywhere; the board
+misses it for a manager and admin, whose scope holds ~25,000 open deals in one pipeline: the
+exact per-stage sums alone read all of them (30-47 ms), and compiling and rendering six
+columns of cards costs the rest. See docs/sales.md for the fix this calls for.
 
 Run: `.venv/bin/python -m benchmarks.bench_deals [sqlite|postgresql] [--rebuild]` (each database
 in its own process; exit 1 when a target is missed). The dataset is benchmarks/sales_data.py.
