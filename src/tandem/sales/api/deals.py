@@ -62,6 +62,8 @@ class DealOut(Schema):
     amount_base: Decimal = Field(..., description="the amount in the reporting currency")
     source_campaign_id: int | None
     source_channel: str
+    parent_id: int | None = Field(..., description="the won deal a renewal or upsell continues")
+    referred_by_id: int | None = Field(..., description="the contact credited with the referral")
     lost_reason: str | None
     competitor: str
     next_step: str
@@ -158,6 +160,9 @@ class DealIn(Schema):
     next_step: str = ""
     contacts: list[DealContactIn] = []
     line_items: list[LineItemIn] | None = None
+    referred_by_id: RecordId | None = Field(
+        None, description="a contact you can see, credited with the referral when the deal is won"
+    )
 
 
 class DealPatch(Schema):
@@ -228,10 +233,10 @@ def _editable(request: HttpRequest, deal_id: int) -> Deal:
     return deal
 
 
-def _contact(request: HttpRequest, contact_id: int) -> Contact:
+def _contact(request: HttpRequest, contact_id: int, *, field: str = "contact_id") -> Contact:
     contact = permissions.visible(request.user, Contact.objects.all()).filter(pk=contact_id).first()
     if contact is None:
-        raise InvalidInput(f"contact {contact_id} does not exist", field="contact_id")
+        raise InvalidInput(f"contact {contact_id} does not exist", field=field)
     return contact
 
 
@@ -360,6 +365,11 @@ def create_deal(request: HttpRequest, payload: DealIn) -> Status[Deal]:
         kind=payload.kind,
         next_step=payload.next_step,
         line_items=[i.dict() for i in payload.line_items] if payload.line_items else None,
+        referred_by=(
+            _contact(request, payload.referred_by_id, field="referred_by_id")
+            if payload.referred_by_id is not None
+            else None
+        ),
     )
     return Status(201, _detail(user, deal.pk))
 

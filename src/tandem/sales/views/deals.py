@@ -380,7 +380,17 @@ class DealNewForm(DealForm):
         required=False, choices=DealRole.choices, initial=DealRole.DECISION_MAKER, label="Role"
     )
 
-    field_aliases = {"contacts": "contact_email", "company": "company_domain"}
+    referred_by_email = forms.EmailField(
+        required=False,
+        label="Referred by (email)",
+        help_text="The contact credited with the referral when the deal is won",
+    )
+
+    field_aliases = {
+        "contacts": "contact_email",
+        "company": "company_domain",
+        "referred_by": "referred_by_email",
+    }
 
     def __init__(self, *args: Any, **kw: Any):
         super().__init__(*args, **kw)
@@ -440,6 +450,9 @@ def deal_new(request: AuthedRequest) -> HttpResponse:
             try:
                 pipeline = Pipeline.objects.filter(pk=_int(data["pipeline"]), is_active=True)
                 contact = _visible_contact(user, data["contact_email"])
+                referrer = _visible_contact(
+                    user, data["referred_by_email"], field="referred_by_email"
+                )
                 deal = services.create_deal(
                     by=user,
                     name=data["name"],
@@ -452,6 +465,7 @@ def deal_new(request: AuthedRequest) -> HttpResponse:
                     contacts=[(contact, data["contact_role"] or "other")] if contact else [],
                     kind=data["kind"],
                     next_step=data["next_step"],
+                    referred_by=referrer,
                 )
             except DomainError as error:
                 status = form_error(form, error)

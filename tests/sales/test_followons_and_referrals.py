@@ -1,4 +1,4 @@
-"""Opening an upsell from a won deal's page, and the follow-ons shown there."""
+"""After the sale from the deal pages and API: upsells, follow-ons and referral credit."""
 
 from __future__ import annotations
 
@@ -57,3 +57,35 @@ def test_upsell_refusals(world: Any, client_as: Any, won: Deal) -> None:
     refused = client_as("rep1").post(f"/sales/deals/{open_deal.pk}/upsell/", body)
     assert refused.status_code == 422 and "won" in refused.content.decode()
     assert Deal.objects.filter(kind="upsell").count() == 0
+
+
+def test_new_deal_page_credits_a_referrer(world: Any, client_as: Any) -> None:
+    """A deal created with "Referred by" names the referrer; an email rep1 cannot see is refused."""
+    form = {
+        "name": "Initech pilot",
+        "amount": "2500",
+        "currency": "USD",
+        "pipeline": str(stage("Discovery").pipeline_id),
+        "kind": "new_business",
+        "owner": "rep1",
+        "referred_by_email": world.rep1_contact.email,
+    }
+    response = client_as("rep1").post("/sales/deals/new/", form)
+    deal = Deal.objects.get(name="Initech pilot")
+    assert response.status_code == 302 and deal.referred_by_id == world.rep1_contact.pk
+    hidden = client_as("rep1").post(
+        "/sales/deals/new/", form | {"name": "Other", "referred_by_email": world.rep3_contact.email}
+    )
+    assert hidden.status_code == 422 and "no contact you can see" in hidden.content.decode()
+    assert not Deal.objects.filter(name="Other").exists()
+
+
+def test_api_creates_a_referred_deal(world: Any, api_as: Any) -> None:
+    """POST /deals with referred_by_id credits that contact; one out of sight is a 400 naming it."""
+    api = api_as("rep1")
+    created = api.post("/deals", {"name": "Ref", "referred_by_id": world.rep1_contact.pk})
+    assert created.status_code == 201 and created.json()["referred_by_id"] == world.rep1_contact.pk
+    refused = api.post("/deals", {"name": "Ref2", "referred_by_id": world.rep3_contact.pk})
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == f"contact {world.rep3_contact.pk} does not exist"
+    assert not Deal.objects.filter(name="Ref2").exists()
