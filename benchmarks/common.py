@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import sqlite3
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +32,42 @@ def setup_django(name: str) -> Path:
 
     call_command("migrate", verbosity=0)
     return data_dir
+
+
+def configure_cached(*, directory: Path, database_url: str | None) -> None:
+    """Point this process's Django at a kept benchmark database (SQLite in `directory`, or
+    PostgreSQL at `database_url`) and migrate it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ.update(
+        {
+            "TANDEM_DATA_DIR": str(directory),
+            "TANDEM_DEBUG": "false",
+            "TANDEM_SECRET_KEY": os.environ.get("TANDEM_SECRET_KEY") or secrets.token_urlsafe(40),
+            # testserver: the page benchmarks request through Django's test client.
+            "TANDEM_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "DJANGO_SETTINGS_MODULE": "tandem.settings",
+        }
+    )
+    if database_url:
+        os.environ["TANDEM_DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("TANDEM_DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def connect_cached(*, directory: Path, database_url: str | None) -> Any | None:
+    """A DB-API connection to a kept benchmark database, or None when the SQLite file is absent."""
+    if database_url:
+        import psycopg
+
+        return psycopg.connect(database_url, connect_timeout=5)
+    path = directory / "tandem.sqlite3"
+    return sqlite3.connect(path) if path.exists() else None
 
 
 @contextmanager
@@ -89,4 +127,13 @@ def report(
     return verdict != "FAIL"
 
 
-__all__ = ["percentile", "report", "sample_ms", "setup_django", "statistics", "timer"]
+__all__ = [
+    "configure_cached",
+    "connect_cached",
+    "percentile",
+    "report",
+    "sample_ms",
+    "setup_django",
+    "statistics",
+    "timer",
+]

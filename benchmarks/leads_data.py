@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, configure_cached, connect_cached
 
 DATA_VERSION = "3"
 SEED = 20261203
@@ -267,15 +267,9 @@ def read_existing(vendor: str) -> datetime | None:
     }
     want = expected_meta(vendor)
     try:
-        if vendor == "postgresql":
-            import psycopg
-
-            conn: Any = psycopg.connect(pg_url(), connect_timeout=5)
-        else:
-            path = data_dir(vendor) / "tandem.sqlite3"
-            if not path.exists():
-                return None
-            conn = sqlite3.connect(path)
+        conn = connect_cached(directory=data_dir(vendor), database_url=_database_url(vendor))
+        if conn is None:
+            return None
         with conn:
             meta = dict(conn.execute(f"SELECT k, v FROM {META_TABLE}").fetchall())
             if any(meta.get(k) != v for k, v in want.items()) or "anchor" not in meta:
@@ -298,27 +292,11 @@ def pg_url() -> str:
 
 def configure(vendor: str) -> None:
     """Point this process's Django at the benchmark database of this kind and migrate it."""
-    directory = data_dir(vendor)
-    directory.mkdir(parents=True, exist_ok=True)
-    os.environ.update(
-        {
-            "TANDEM_DATA_DIR": str(directory),
-            "TANDEM_DEBUG": "false",
-            "TANDEM_SECRET_KEY": os.environ.get("TANDEM_SECRET_KEY") or secrets.token_urlsafe(40),
-            "TANDEM_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_SETTINGS_MODULE": "tandem.settings",
-        }
-    )
-    if vendor == "postgresql":
-        os.environ["TANDEM_DATABASE_URL"] = pg_url()
-    else:
-        os.environ.pop("TANDEM_DATABASE_URL", None)
-    import django
+    configure_cached(directory=data_dir(vendor), database_url=_database_url(vendor))
 
-    django.setup()
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+def _database_url(vendor: str) -> str | None:
+    return pg_url() if vendor == "postgresql" else None
 
 
 def open_dataset(vendor: str, *, rebuild: bool = False) -> Dataset:

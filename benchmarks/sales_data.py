@@ -17,10 +17,7 @@ Run: `.venv/bin/python -m benchmarks.sales_data [sqlite|postgresql] [--rebuild]`
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
-import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -31,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, configure_cached, connect_cached
 from benchmarks.leads_data import PG_ADMIN_URL, check_columns, nullable, pick, ts_strings
 
 DATA_VERSION = "2"
@@ -81,15 +78,9 @@ def read_existing(vendor: str) -> datetime | None:
     """The anchor of a complete dataset already in place, else None."""
     tables = {"deals": "sales_deal", "contacts": "crm_contact", "companies": "crm_company"}
     try:
-        if vendor == "postgresql":
-            import psycopg
-
-            conn: Any = psycopg.connect(pg_url(), connect_timeout=5)
-        else:
-            path = data_dir(vendor) / "tandem.sqlite3"
-            if not path.exists():
-                return None
-            conn = sqlite3.connect(path)
+        conn = connect_cached(directory=data_dir(vendor), database_url=_database_url(vendor))
+        if conn is None:
+            return None
         with conn:
             meta = dict(conn.execute(f"SELECT k, v FROM {META_TABLE}").fetchall())
             want = expected_meta()
@@ -105,27 +96,11 @@ def read_existing(vendor: str) -> datetime | None:
 
 def configure(vendor: str) -> None:
     """Point this process's Django at the benchmark database of this kind and migrate it."""
-    directory = data_dir(vendor)
-    directory.mkdir(parents=True, exist_ok=True)
-    os.environ.update(
-        {
-            "TANDEM_DATA_DIR": str(directory),
-            "TANDEM_DEBUG": "false",
-            "TANDEM_SECRET_KEY": os.environ.get("TANDEM_SECRET_KEY") or secrets.token_urlsafe(40),
-            "TANDEM_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "DJANGO_SETTINGS_MODULE": "tandem.settings",
-        }
-    )
-    if vendor == "postgresql":
-        os.environ["TANDEM_DATABASE_URL"] = pg_url()
-    else:
-        os.environ.pop("TANDEM_DATABASE_URL", None)
-    import django
+    configure_cached(directory=data_dir(vendor), database_url=_database_url(vendor))
 
-    django.setup()
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+def _database_url(vendor: str) -> str | None:
+    return pg_url() if vendor == "postgresql" else None
 
 
 def open_dataset(vendor: str, *, rebuild: bool = False) -> Dataset:
