@@ -337,6 +337,9 @@ def test_each_activity_kind_lands_on_the_timeline(world):
     assert ann.last_activity_at is not None
 
 
+DUE = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -348,6 +351,12 @@ def test_each_activity_kind_lands_on_the_timeline(world):
             "^duration_seconds must be between 0 and 86400$",
         ),
         ({"kind": "fax"}, "^kind 'fax' is not one of"),
+        (
+            {"kind": "task", "due_at": DUE, "remind_at": DUE + timedelta(minutes=1)},
+            "^remind_at must not be after due_at$",
+        ),
+        ({"kind": "call", "remind_at": DUE}, "^reminders are for tasks$"),
+        ({"kind": "call", "direction": "inbound"}, "^direction is only for emails$"),
     ],
 )
 def test_invalid_activities_are_refused(world, kwargs, message):

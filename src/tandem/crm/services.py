@@ -487,6 +487,8 @@ def log_activity(
     remind_at = clean_datetime(remind_at, field="remind_at")
     if remind_at is not None and kind != ActivityKind.TASK:
         raise InvalidInput("reminders are for tasks", field="remind_at")
+    if remind_at is not None and due_at is not None and remind_at > due_at:
+        raise InvalidInput("remind_at must not be after due_at", field="remind_at")
     if direction:
         direction = clean_choice(
             direction, field="direction", choices=list(ActivityDirection.values)

@@ -19,11 +19,6 @@ from tandem.sales.models import Deal, DealContact
 REMINDER_BATCH = 500
 
 
-def _check_reminder(due_at: datetime | None, remind_at: datetime | None) -> None:
-    if remind_at is not None and due_at is not None and remind_at > due_at:
-        raise InvalidInput("remind_at must not be after due_at", field="remind_at")
-
-
 @transaction.atomic
 def log_deal_activity(
     *,
@@ -55,7 +50,6 @@ def log_deal_activity(
         raise InvalidInput(f"contact {contact.pk} is not on this deal", field="contact")
     if contact is None and deal.company_id is None:
         raise InvalidInput("the deal has no contact or company to log on", field="contact")
-    _check_reminder(due_at, remind_at)
     return crm_services.log_activity(
         kind=kind,
         by=by,
@@ -104,7 +98,6 @@ def create_task(
         raise InvalidInput("a task needs a contact or a deal", field="contact_id")
     if not permissions.can_edit(by, contact):
         raise Forbidden("you may not add tasks to this contact")
-    _check_reminder(due_at, remind_at)
     return crm_services.log_activity(
         kind=ActivityKind.TASK,
         by=by,
