@@ -32,8 +32,6 @@ def test_a_manager_edits_and_reorders_stages(
     for _ in range(3):
         DealFactory(owner=world.rep1, stage=stage("Demo"))
     demo, won = stage("Demo"), stage("Closed Won")
-    # (a cold live server on a busy machine answers its first page slowly)
-    page.set_default_timeout(30_000)
     sign_in(page, live_server.url, "manager", "pw-manager-123")
     # When the manager opens the pipelines page
     page.goto(f"{live_server.url}/sales/pipelines/")

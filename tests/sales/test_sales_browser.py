@@ -24,8 +24,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
-# Several browsers may share the machine: give each step more time than the default 10 s.
-SLOW_MS = 30_000
 
 
 def _this_quarter_day() -> date:
@@ -65,7 +63,6 @@ def test_drag_a_deal_to_the_next_stage_and_the_forecast_follows(
 
     # Given rep1's Acme deal (10,000, closing this quarter) in Discovery (10 %) and another
     # deal in Demo (4,000 at 25 %)
-    page.set_default_timeout(SLOW_MS)
     deal = _board_deals(world)
     sign_in(page, live_server.url, "rep1", "pw-rep1-123")
     page.goto(f"{live_server.url}/sales/board/")
@@ -119,7 +116,6 @@ def test_move_a_deal_with_the_keyboard_and_lose_one_with_a_reason(
 ) -> None:
     from playwright.sync_api import expect
 
-    page.set_default_timeout(SLOW_MS)
     deal = _board_deals(world)
     sign_in(page, live_server.url, "rep1", "pw-rep1-123")
     page.goto(f"{live_server.url}/sales/board/")
