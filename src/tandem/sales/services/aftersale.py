@@ -25,6 +25,7 @@ from tandem.sales.models import (
     Pipeline,
     StageOutcome,
 )
+from tandem.sales.queries.deals import deal_contacts
 
 RENEWALS_PIPELINE = "Renewals and upsells"
 
@@ -126,10 +127,7 @@ def _recurring_items(deal: Deal) -> list[LineItem]:
 
 
 def _contacts_of(deal: Deal) -> list[tuple[Contact, str]]:
-    return [
-        (dc.contact, dc.role)
-        for dc in deal.deal_contacts.select_related("contact").order_by("-is_primary", "id")
-    ]
+    return [(dc.contact, dc.role) for dc in deal_contacts(deal)]
 
 
 @transaction.atomic

@@ -42,6 +42,7 @@ from tandem.sales.models import (
     StageChangeKind,
     StageOutcome,
 )
+from tandem.sales.queries import deals as deal_queries
 from tandem.sales.services import aftersale, pipelines
 
 CENT = Decimal("0.01")
@@ -148,12 +149,7 @@ def _locked(deal: Deal) -> Deal:
 
 
 def _contacts(deal: Deal) -> list[Contact]:
-    return [
-        dc.contact
-        for dc in DealContact.objects.filter(deal=deal)
-        .select_related("contact__company")
-        .order_by("-is_primary", "added_at", "id")
-    ]
+    return [dc.contact for dc in deal_queries.deal_contacts(deal)]
 
 
 def _record_on_contacts(

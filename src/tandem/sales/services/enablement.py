@@ -14,7 +14,8 @@ from tandem.crm.models import Contact
 from tandem.crm.normalise import clean_choice, clean_int, clean_text
 from tandem.errors import Forbidden, InvalidInput
 from tandem.marketing.models import Audience, ContentAsset
-from tandem.sales.models import ContentRating, ContentUse, ContentUseKind, Deal, DealContact
+from tandem.sales.models import ContentRating, ContentUse, ContentUseKind, Deal
+from tandem.sales.queries.deals import deal_contacts
 
 SALES_AUDIENCES = (Audience.ENABLEMENT, Audience.BOTH)
 
@@ -57,11 +58,10 @@ def use_content(
     use = ContentUse.objects.create(
         asset=asset, deal=deal, contact=contact, kind=kind, user=by, note=note, used_at=when
     )
-    recipients = (
-        [contact]
-        if contact is not None
-        else [dc.contact for dc in DealContact.objects.filter(deal=deal).select_related("contact")]
-    )
+    # A contact named by hand receives it; else every contact of the deal (one is required above).
+    recipients = [contact] if contact is not None else []
+    if contact is None and deal is not None:
+        recipients = [dc.contact for dc in deal_contacts(deal)]
     for recipient in recipients:
         crm_services.record_event(
             type="content_shared",

@@ -22,6 +22,7 @@ from tandem.errors import DomainError, Forbidden
 from tandem.htmx import render_page, wants_partial
 from tandem.sales.models import Deal
 from tandem.sales.queries import myday as queries
+from tandem.sales.queries.deals import deal_contacts
 from tandem.sales.services import activities as services
 
 DEAL_KINDS = [
@@ -166,12 +167,7 @@ def _deal_url(deal: Deal) -> str:
 
 
 def _deal_contacts(deal: Deal) -> list[Contact]:
-    return [
-        role.contact
-        for role in deal.deal_contacts.select_related("contact__company").order_by(
-            "-is_primary", "added_at", "id"
-        )
-    ]
+    return [role.contact for role in deal_contacts(deal)]
 
 
 def _panel(
