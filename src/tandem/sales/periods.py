@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
 
 from tandem.errors import InvalidInput
 
@@ -47,6 +49,12 @@ class Period:
         while out[-1].end < self.end:
             out.append(out[-1].next())
         return out
+
+
+def day_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """Midnight to midnight of `now`'s day (in the site's time zone)."""
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
 
 
 def _month_end(year: int, month: int) -> date:

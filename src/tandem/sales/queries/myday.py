@@ -12,6 +12,7 @@ from tandem.accounts.models import User
 from tandem.crm.models import Activity, ActivityKind
 from tandem.errors import InvalidInput
 from tandem.sales.models import EnrollmentStatus, SequenceEnrollment
+from tandem.sales.periods import day_bounds
 
 UPCOMING_DAYS = 7
 MAX_ROWS = 200
@@ -28,12 +29,6 @@ class MyDay:
     meetings: list[Activity] = field(default_factory=list)
     upcoming: list[Activity] = field(default_factory=list)
     sequence_tasks: list[Activity] = field(default_factory=list)
-
-
-def day_bounds(now: datetime) -> tuple[datetime, datetime]:
-    """Midnight to midnight of `now`'s day (in the site's time zone)."""
-    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=1)
 
 
 def open_tasks(user: User) -> QuerySet[Activity]:

@@ -44,6 +44,7 @@ from tandem.sales.models import (
     SequenceStepKind,
     StopReason,
 )
+from tandem.sales.periods import day_bounds
 
 MAX_WAIT_DAYS = 60
 MAX_STEPS = 30
@@ -378,14 +379,9 @@ def _create_step_task(
     return task
 
 
-def _day_bounds(now: datetime) -> tuple[datetime, datetime]:
-    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=1)
-
-
 def tasks_created_today(*, now: datetime) -> dict[int, int]:
     """Sequence tasks given to each rep on `now`'s calendar day (rep id → count)."""
-    start, end = _day_bounds(now)
+    start, end = day_bounds(now)
     rows = (
         TimelineEvent.objects.filter(type=STEP_EVENT, occurred_at__gte=start, occurred_at__lt=end)
         .values("actor_id")
