@@ -9,8 +9,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,7 +22,7 @@ from tandem.errors import DomainError, Forbidden
 from tandem.htmx import render_page, wants_partial
 from tandem.sales.models import Deal
 from tandem.sales.queries import myday as queries
-from tandem.sales.queries.deals import deal_contacts
+from tandem.sales.queries.deals import deal_contacts, deal_for
 from tandem.sales.services import activities as services
 
 DEAL_KINDS = [
@@ -143,27 +143,16 @@ def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(str(exc)) from exc
     panel = request.POST.get("panel", "")
     if panel == "deal" and task.deal_id:
-        deal = _visible_deal(request, task.deal_id)
+        deal = deal_for(request.user, task.deal_id)
         if wants_partial(request):
             return _panel(request, deal)
-        return redirect(_deal_url(deal))
+        return redirect("web:deal", deal.pk)
     if wants_partial(request):
         return _myday_response(request, done=task)
     return redirect("web:my_day")
 
 
 # ---------------------------------------------------------------- the deal's activities panel
-
-
-def _visible_deal(request: AuthedRequest, pk: int) -> Deal:
-    return get_object_or_404(permissions.visible(request.user, Deal.objects.all()), pk=pk)
-
-
-def _deal_url(deal: Deal) -> str:
-    try:
-        return reverse("web:deal", args=[deal.pk])
-    except NoReverseMatch:  # the deal page is registered by its own module
-        return reverse("web:deal_activities", args=[deal.pk])
 
 
 def _deal_contacts(deal: Deal) -> list[Contact]:
@@ -198,7 +187,7 @@ def _panel(
 @require_http_methods(["GET", "POST"])
 def deal_activities(request: AuthedRequest, pk: int) -> HttpResponse:
     """GET: the deal's activities panel; POST: log a call, meeting, email, note or task."""
-    deal = _visible_deal(request, pk)
+    deal = deal_for(request.user, pk)
     if request.method == "GET":
         return _panel(request, deal)
     if not permissions.can_edit(request.user, deal):
@@ -217,7 +206,7 @@ def deal_activities(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             if wants_partial(request):
                 return _panel(request, deal, logged=activity.get_kind_display())
-            return redirect(_deal_url(deal))
+            return redirect("web:deal", deal.pk)
     return _panel(request, deal, form=form, status=422)
 
 
