@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
@@ -16,9 +17,9 @@ from tandem.sales.models import Deal
 PANEL_LIMIT = 20
 
 
-def _panel(request: AuthedRequest, deals: object, **context: object) -> HttpResponse:
+def _panel(request: AuthedRequest, deals: QuerySet[Deal], **context: object) -> HttpResponse:
     rows = (
-        permissions.visible(request.user, deals)  # type: ignore[arg-type]
+        permissions.visible(request.user, deals)
         .select_related("stage", "owner")
         .order_by("status", "-created_at", "-id")[:PANEL_LIMIT]
     )
