@@ -29,6 +29,11 @@ STAGE_ORDER: dict[str, int] = {
 }
 
 
+def became_field(stage: str) -> str:
+    """The Contact column holding when a forward stage was first entered."""
+    return f"became_{stage}_at"
+
+
 class LeadStatus(models.TextChoices):
     NEW = "new", "New"
     OPEN = "open", "Open"
@@ -133,6 +138,16 @@ class Contact(models.Model):
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # When the contact first entered each forward stage (HubSpot's "Became a … date"): the
+    # funnel reads one row per contact instead of replaying the history. Kept by the stage
+    # services; bulk writers call crm.services.refresh_stage_dates.
+    became_subscriber_at = models.DateTimeField(null=True, blank=True)
+    became_lead_at = models.DateTimeField(null=True, blank=True)
+    became_mql_at = models.DateTimeField(null=True, blank=True)
+    became_sql_at = models.DateTimeField(null=True, blank=True)
+    became_opportunity_at = models.DateTimeField(null=True, blank=True)
+    became_customer_at = models.DateTimeField(null=True, blank=True)
+    became_evangelist_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, cast
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from tandem import bus
@@ -37,6 +37,7 @@ from tandem.crm.models import (
     Source,
     SubscriptionStatus,
     TimelineEvent,
+    became_field,
 )
 from tandem.crm.normalise import (
     MAX_EMPLOYEES,
@@ -354,6 +355,7 @@ def create_contact(
             team=_team_for(owner, team),
             persona_id=persona_id,
             created_at=now,
+            **_first_entry(values["lifecycle_stage"], now),
         )
     LifecycleChange.objects.create(
         contact=contact,
@@ -400,7 +402,11 @@ def change_lifecycle_stage(
         )
     when = at or timezone.now()
     contact.lifecycle_stage = to_stage
-    contact.save(update_fields=["lifecycle_stage", "updated_at"])
+    entry = _first_entry(to_stage, when)
+    for field, value in entry.items():
+        if getattr(contact, field) is None or getattr(contact, field) > value:
+            setattr(contact, field, value)
+    contact.save(update_fields=["lifecycle_stage", "updated_at", *entry])
     change = LifecycleChange.objects.create(
         contact=contact,
         from_stage=from_stage,
@@ -423,6 +429,30 @@ def change_lifecycle_stage(
         bus.LifecycleStageChanged(contact_id=contact.pk, from_stage=from_stage, to_stage=to_stage)
     )
     return change
+
+
+def _first_entry(stage: str, when: datetime) -> dict[str, datetime]:
+    """The "became a … date" column a stage entry sets (none for Disqualified)."""
+    return {became_field(stage): when} if stage in STAGE_ORDER else {}
+
+
+def refresh_stage_dates(*, contact_ids: list[int] | None = None) -> int:
+    """Recompute the "became a … date" columns from the stage history (after bulk writes)."""
+    contacts = (
+        Contact.objects.all() if contact_ids is None else Contact.objects.filter(pk__in=contact_ids)
+    )
+    history = LifecycleChange.objects.filter(contact_id=OuterRef("pk"))
+    first = {
+        became_field(stage): Subquery(
+            history.filter(to_stage=stage)
+            .order_by()
+            .values("contact_id")
+            .annotate(first=Min("changed_at"))
+            .values("first")[:1]
+        )
+        for stage in STAGE_ORDER
+    }
+    return contacts.update(**first)
 
 
 @transaction.atomic
@@ -615,6 +645,8 @@ def merge_contacts(*, primary: Contact, duplicate: Contact, by: User | None = No
     duplicate_id = duplicate.pk
     duplicate.delete()
     primary.save()
+    # Both histories are now the primary's: its "became a … date" columns are their earliest.
+    refresh_stage_dates(contact_ids=[primary.pk])
     now = timezone.now()
     merge = ContactMerge.objects.create(
         primary=primary,

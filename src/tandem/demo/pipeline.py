@@ -17,6 +17,7 @@ from django.db.models import Max, OuterRef, Subquery
 
 from tandem.accounts.models import User
 from tandem.crm.models import Activity, Contact, TimelineEvent
+from tandem.crm.services import refresh_stage_dates
 from tandem.demo.context import DemoContext
 from tandem.demo.data import DEMO_USERS
 from tandem.demo.generators import (
@@ -128,6 +129,8 @@ def finish(ctx: DemoContext) -> None:
         .values("at")
     )
     Contact.objects.update(last_activity_at=Subquery(latest))
+    # The generators write stage history in bulk; the "became a … date" columns follow it.
+    refresh_stage_dates()
     # Backfilled rows look as if written when they happened, not when the demo ran.
     Activity.objects.update(created_at=models.F("occurred_at"))
     TimelineEvent.objects.update(recorded_at=models.F("occurred_at"))

@@ -36,7 +36,7 @@ from tandem.crm.models import (
     TimelineEvent,
 )
 from tandem.crm.normalise import normalise_domain, normalise_email, parse_stage
-from tandem.crm.services import CONTACT_TEXT_FIELDS
+from tandem.crm.services import CONTACT_TEXT_FIELDS, refresh_stage_dates
 from tandem.errors import InvalidInput
 
 HISTORY_COLUMNS = (
@@ -217,6 +217,7 @@ class ContactImporter(ChunkImporter[ContactRow]):
                 for c, f, t in moves
             ]
         )
+        refresh_stage_dates(contact_ids=[c.pk for c in new] + [c.pk for c, _, _ in moves])
         company_events = [company_event(c, by=self.by, now=now) for c in new_companies]
         company_events += [
             TimelineEvent(
