@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "tandem.tracking",
     "tandem.leads",
     "tandem.sales",
+    "tandem.analytics",
+    "tandem.dashboards",
     "tandem.api",
     "tandem.web",
     "tandem.demo",

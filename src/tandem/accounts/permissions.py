@@ -155,3 +155,28 @@ def can_manage_sales(user: Any) -> bool:
         and user.is_active
         and (user.is_admin_role or user.role == Role.SALES_MANAGER)
     )
+
+
+def can_view_analytics(user: Any) -> bool:
+    """Whether the user may read the shared numbers (every role: both teams steer on them)."""
+    return bool(user.is_authenticated and user.is_active and user.role)
+
+
+def can_set_goals(user: Any) -> bool:
+    """Whether the user may set the joint goals (admins, marketing and sales managers)."""
+    return user.is_authenticated and (
+        user.is_admin_role or user.role in (Role.MARKETING, Role.SALES_MANAGER)
+    )
+
+
+def metric_user_ids(user: Any) -> list[int] | None:
+    """Whose per-rep numbers the user may read: None is everyone; a rep sees only their own."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    if user.is_admin_role or user.role == Role.MARKETING:
+        return None
+    if user.role == Role.SALES_MANAGER:
+        teams = _managed_team_ids(user)
+        members = list(User.objects.filter(team_id__in=teams).values_list("id", flat=True))
+        return sorted({user.pk, *members})
+    return [user.pk]

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from tandem.analytics.api import analytics_router
 from tandem.api.auth import ApiKeyAuth, BrowserSession
 from tandem.crm.api import activities_router, companies_router, contacts_router
 from tandem.errors import Conflict, DomainError, Forbidden
@@ -97,3 +98,4 @@ api.add_router("/tasks", tasks_router)
 api.add_router("/sequences", sequences_router)
 api.add_router("/enablement", enablement_router)
 api.add_router("/insights", insights_router)
+api.add_router("/analytics", analytics_router)

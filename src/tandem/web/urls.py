@@ -16,4 +16,5 @@ urlpatterns = [
     path("marketing/", include("tandem.marketing.urls")),
     path("leads/", include("tandem.leads.urls")),
     path("sales/", include("tandem.sales.urls")),
+    path("dashboards/", include("tandem.dashboards.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Loaders: read the database into the frames the computations take."""

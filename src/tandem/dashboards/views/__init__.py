@@ -1,0 +1,1 @@
+"""Dashboard pages (each module lists its own routes)."""

@@ -1,0 +1,5 @@
+"""Placeholder replaced by the module's owner."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
