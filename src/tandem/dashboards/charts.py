@@ -52,7 +52,10 @@ class Chart:
         """The figure's markup (plotly.js is loaded once by the page)."""
         if self.figure is None:
             return mark_safe("")
-        self.figure.update_layout(**LAYOUT)
+        # The defaults fill in what the builder left unset (a sankey or a long bar list sets its
+        # own height; a horizontal bar chart its margins).
+        own = self.figure.layout.to_plotly_json().keys()
+        self.figure.update_layout(**{k: v for k, v in LAYOUT.items() if k not in own})
         # Plotly serialises every value as JSON inside its own script; visitor-typed labels
         # (campaign names) are JSON-escaped there, and the div carries no user text.
         return mark_safe(
