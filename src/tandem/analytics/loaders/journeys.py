@@ -1,0 +1,337 @@
+"""Journeys from the database: deals' conversions, their contacts' touchpoints, and the rest.
+
+A conversion is a deal created in the window ("created", value = its amount_base when it was
+created) or won in it ("won", value = amount_base, by closed_at). Its journey is every
+Touchpoint of the deal's contacts (sales.DealContact) with occurred_at in
+[conversion time - lookback, conversion time], in time order.
+
+Journeys without a conversion (Markov needs them): for "created", each contact with touches in
+the window who is in no deal created by the window's end, its touches in the look-back before
+its last touch in the window; for "won", the journeys of deals lost in the window (up to
+closed_at) plus those contacts.
+
+Everything is read with a handful of bulk SQL statements and joined in Polars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from django.db import connection
+
+from tandem.crm.models import Contact
+from tandem.marketing.models import Campaign, Channel, Touchpoint
+from tandem.sales.models import Deal, DealContact, StageChange
+
+CONVERSIONS = ("won", "created")
+GROUPS = ("channel", "campaign")
+NO_CAMPAIGN = "(no campaign)"
+# A skipped stage's entry time is that of the first later stage reached (docs/metrics.md).
+LEAD_STAGES = ("lead", "mql", "sql", "opportunity", "customer", "evangelist")
+JOURNEY_SCHEMA = pl.Schema(
+    {
+        "journey_id": pl.Int64(),
+        "converted": pl.Boolean(),
+        "ends_at": pl.Datetime("us"),
+        "value": pl.Float64(),
+        "lead_at": pl.Datetime("us"),
+        "opportunity_at": pl.Datetime("us"),
+        "new_business": pl.Boolean(),
+    }
+)
+TOUCH_SCHEMA = pl.Schema(
+    {
+        "journey_id": pl.Int64(),
+        "touch_id": pl.Int64(),
+        "occurred_at": pl.Datetime("us"),
+        "key": pl.Utf8(),
+    }
+)
+RAW_TOUCH_SCHEMA = pl.Schema(
+    {
+        "touch_id": pl.Int64(),
+        "contact_id": pl.Int64(),
+        "occurred_at": pl.Datetime("us"),
+        "key": pl.Utf8(),
+    }
+)
+
+
+@dataclass
+class Journeys:
+    """Both frames of compute.touches, the conversions' exact total and the keys' labels."""
+
+    journeys: pl.DataFrame
+    touches: pl.DataFrame
+    conversions: int
+    total_value: Decimal
+    labels: dict[str, str]
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, the day after end 00:00) in UTC: the window's inclusive days."""
+    return (
+        datetime.combine(start, time.min, tzinfo=UTC),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
+    )
+
+
+def _naive_utc(value: Any) -> datetime | None:
+    """A database datetime as naive UTC (PostgreSQL gives aware values, SQLite naive UTC ones)."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite without declared-type parsing
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value  # type: ignore[no-any-return]
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def labels_for(group_by: str) -> dict[str, str]:
+    """Display names of the keys: channel labels, or campaign names by id."""
+    if group_by == "channel":
+        return {str(value): str(label) for value, label in Channel.choices}
+    labels = {str(pk): name for pk, name in Campaign.objects.values_list("pk", "name")}
+    labels[NO_CAMPAIGN] = NO_CAMPAIGN
+    return labels
+
+
+def _key_sql(group_by: str) -> str:
+    """The SQL expression of a touch's key."""
+    if group_by == "channel":
+        return "t.channel"
+    # Campaign ids as text; touches without one share a label.
+    return f"COALESCE(CAST(t.campaign_id AS VARCHAR(20)), '{NO_CAMPAIGN}')"
+
+
+def _deals(start_at: datetime, end_at: datetime) -> pl.DataFrame:
+    """Deals created, or closed won/lost, in the window, one row per deal contact (or none)."""
+    deal, dc, contact, change = (
+        Deal._meta.db_table,
+        DealContact._meta.db_table,
+        Contact._meta.db_table,
+        StageChange._meta.db_table,
+    )
+    stages = ", ".join(f"c.became_{s}_at" for s in LEAD_STAGES)
+    sql = f"""
+        SELECT d.id, d.created_at, d.closed_at, d.status, d.kind, d.amount_base,
+               COALESCE((SELECT sc.amount_base FROM {change} sc
+                         WHERE sc.deal_id = d.id AND sc.kind = 'created'
+                         ORDER BY sc.changed_at, sc.id LIMIT 1), d.amount_base),
+               dc.contact_id, {stages}
+        FROM {deal} d
+        LEFT JOIN {dc} dc ON dc.deal_id = d.id
+        LEFT JOIN {contact} c ON c.id = dc.contact_id
+        WHERE (d.created_at >= %s AND d.created_at < %s)
+           OR (d.status IN ('won', 'lost') AND d.closed_at >= %s AND d.closed_at < %s)
+    """  # noqa: S608 - table names from the models, values as parameters
+    rows = _rows(sql, [start_at, end_at, start_at, end_at])
+    stage_names = [f"became_{s}_at" for s in LEAD_STAGES]
+    schema: dict[str, Any] = {
+        "deal_id": pl.Int64,
+        "created_at": pl.Datetime("us"),
+        "closed_at": pl.Datetime("us"),
+        "status": pl.Utf8,
+        "kind": pl.Utf8,
+        "amount": pl.Utf8,
+        "created_amount": pl.Utf8,
+        "contact_id": pl.Int64,
+        **dict.fromkeys(stage_names, pl.Datetime("us")),
+    }
+    data = [
+        (
+            r[0],
+            _naive_utc(r[1]),
+            _naive_utc(r[2]),
+            r[3],
+            r[4],
+            str(r[5]),
+            str(r[6]),
+            r[7],
+            *(_naive_utc(v) for v in r[8:]),
+        )
+        for r in rows
+    ]
+    frame = pl.DataFrame(data, schema=schema, orient="row")
+    later = pl.min_horizontal(*stage_names[1:])
+    return frame.with_columns(lead_entry=pl.coalesce(pl.col(stage_names[0]), later)).drop(
+        stage_names
+    )
+
+
+def _touches(span_start: datetime, end_at: datetime, group_by: str) -> pl.DataFrame:
+    """Every contact's touches in [span_start, end_at) with their key."""
+    table = Touchpoint._meta.db_table
+    sql = f"""
+        SELECT t.id, t.contact_id, t.occurred_at, {_key_sql(group_by)}
+        FROM {table} t
+        WHERE t.contact_id IS NOT NULL AND t.occurred_at >= %s AND t.occurred_at < %s
+    """  # noqa: S608 - table names from the models, values as parameters
+    rows = _rows(sql, [span_start, end_at])
+    data = [(r[0], r[1], _naive_utc(r[2]), str(r[3])) for r in rows]
+    return pl.DataFrame(data, schema=RAW_TOUCH_SCHEMA, orient="row")
+
+
+def _contacts_in_deals_by(end_at: datetime) -> pl.DataFrame:
+    """Contacts in some deal created before end_at."""
+    deal, dc = Deal._meta.db_table, DealContact._meta.db_table
+    sql = f"""
+        SELECT DISTINCT dc.contact_id FROM {dc} dc
+        JOIN {deal} d ON d.id = dc.deal_id
+        WHERE d.created_at < %s
+    """  # noqa: S608 - table names from the models, values as parameters
+    ids = [r[0] for r in _rows(sql, [end_at])]
+    return pl.DataFrame({"contact_id": ids}, schema={"contact_id": pl.Int64})
+
+
+def load_journeys(
+    *, start: date, end: date, conversion: str, lookback_days: int, group_by: str
+) -> Journeys:
+    """The journeys of one kind of conversion in [start, end] (inclusive days), keyed by group_by."""
+    if conversion not in CONVERSIONS:
+        raise ValueError(f"conversion must be one of {', '.join(CONVERSIONS)}")
+    if group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
+    start_at, end_at = day_bounds(start, end)
+    lookback = timedelta(days=lookback_days)
+    deals = _deals(start_at, end_at)
+    raw = _touches(start_at - lookback, end_at, group_by)
+    naive_start, naive_end = (v.replace(tzinfo=None) for v in (start_at, end_at))
+    in_window = (pl.col("ends_at") >= naive_start) & (pl.col("ends_at") < naive_end)
+
+    if conversion == "created":
+        picked = deals.with_columns(
+            ends_at=pl.col("created_at"),
+            converted=pl.lit(True),
+            value_text=pl.col("created_amount"),
+        ).filter(in_window)
+    else:
+        picked = deals.filter(pl.col("status").is_in(["won", "lost"])).with_columns(
+            ends_at=pl.col("closed_at"),
+            converted=pl.col("status") == "won",
+            value_text=pl.when(pl.col("status") == "won")
+            .then(pl.col("amount"))
+            .otherwise(pl.lit("0")),
+        )
+        picked = picked.filter(in_window)
+
+    deal_journeys = picked.group_by("deal_id").agg(
+        pl.col("converted").first(),
+        pl.col("ends_at").first(),
+        pl.col("value_text").first(),
+        pl.col("lead_entry").min().alias("lead_at"),
+        pl.col("created_at").first().alias("opportunity_at"),
+        (pl.col("kind").first() == "new_business").alias("new_business"),
+    )
+    converting = deal_journeys.filter(pl.col("converted"))
+    total_value = sum((Decimal(v) for v in converting["value_text"].to_list()), Decimal(0))
+    deal_touches = (
+        picked.select("deal_id", "contact_id", "ends_at")
+        .drop_nulls("contact_id")
+        .join(raw, on="contact_id", how="inner")
+        .filter(
+            (pl.col("occurred_at") <= pl.col("ends_at"))
+            & (pl.col("occurred_at") >= pl.col("ends_at") - lookback)
+        )
+        .select(pl.col("deal_id").alias("journey_id"), "touch_id", "occurred_at", "key")
+    )
+
+    # Contacts touched in the window who are in no deal created by its end: no conversion.
+    dealt = _contacts_in_deals_by(end_at)
+    quiet = raw.join(dealt, on="contact_id", how="anti")
+    last = (
+        quiet.filter((pl.col("occurred_at") >= naive_start) & (pl.col("occurred_at") < naive_end))
+        .group_by("contact_id")
+        .agg(pl.col("occurred_at").max().alias("ends_at"))
+    )
+    quiet_touches = (
+        quiet.join(last, on="contact_id", how="inner")
+        .filter(
+            (pl.col("occurred_at") <= pl.col("ends_at"))
+            & (pl.col("occurred_at") >= pl.col("ends_at") - lookback)
+        )
+        .select((-pl.col("contact_id")).alias("journey_id"), "touch_id", "occurred_at", "key")
+    )
+    # Journey ids: a deal's id, or minus the contact's id for a contact without a deal.
+    journeys = pl.concat(
+        [
+            deal_journeys.select(
+                pl.col("deal_id").alias("journey_id"),
+                "converted",
+                "ends_at",
+                pl.col("value_text").cast(pl.Float64).alias("value"),
+                "lead_at",
+                "opportunity_at",
+                "new_business",
+            ),
+            last.select(
+                (-pl.col("contact_id")).alias("journey_id"),
+                pl.lit(False).alias("converted"),
+                "ends_at",
+                pl.lit(0.0).alias("value"),
+                pl.lit(None, dtype=pl.Datetime("us")).alias("lead_at"),
+                pl.lit(None, dtype=pl.Datetime("us")).alias("opportunity_at"),
+                pl.lit(False).alias("new_business"),
+            ),
+        ]
+    ).cast(JOURNEY_SCHEMA)
+    touches = pl.concat([deal_touches, quiet_touches]).cast(TOUCH_SCHEMA)
+    return Journeys(
+        journeys=journeys.sort("journey_id"),
+        touches=touches,
+        conversions=converting.height,
+        total_value=total_value,
+        labels=labels_for(group_by),
+    )
+
+
+def load_leads(*, start: date, end: date, group_by: str) -> pl.DataFrame:
+    """Contacts that became leads in the window, keyed by their first touch ever (contact_id, key).
+
+    Entry into the lead stage is became_lead_at, or for a contact that skipped it the first
+    later stage it reached; contacts without any touch have no key and are left out.
+    """
+    if group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
+    start_at, end_at = day_bounds(start, end)
+    contact, table = Contact._meta.db_table, Touchpoint._meta.db_table
+    later = " OR ".join(
+        f"(c.became_{s}_at >= %s AND c.became_{s}_at < %s)" for s in LEAD_STAGES[1:]
+    )
+    stages = ", ".join(f"c.became_{s}_at" for s in LEAD_STAGES)
+    # The first touch through the (contact, occurred_at) index, one lookup per lead.
+    sql = f"""
+        SELECT c.id, {stages},
+               (SELECT {_key_sql(group_by)} FROM {table} t WHERE t.contact_id = c.id
+                ORDER BY t.occurred_at, t.id LIMIT 1)
+        FROM {contact} c
+        WHERE (c.became_lead_at >= %s AND c.became_lead_at < %s)
+           OR (c.became_lead_at IS NULL AND ({later}))
+    """  # noqa: S608 - table names from the models, values as parameters
+    params: list[Any] = [start_at, end_at] * len(LEAD_STAGES)
+    rows = _rows(sql, params)
+    names = [f"became_{s}_at" for s in LEAD_STAGES]
+    schema: dict[str, Any] = {
+        "contact_id": pl.Int64,
+        **dict.fromkeys(names, pl.Datetime("us")),
+        "key": pl.Utf8,
+    }
+    data = [(r[0], *(_naive_utc(v) for v in r[1:-1]), r[-1]) for r in rows]
+    frame = pl.DataFrame(data, schema=schema, orient="row")
+    entry = pl.coalesce(pl.col(names[0]), pl.min_horizontal(*names[1:]))
+    naive_start, naive_end = (v.replace(tzinfo=None) for v in (start_at, end_at))
+    return (
+        frame.filter((entry >= naive_start) & (entry < naive_end))
+        .drop_nulls("key")
+        .select("contact_id", "key")
+    )
