@@ -1,0 +1,174 @@
+"""Reads behind the dashboard pages: goals against actuals, and activity counts per week."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from tandem.analytics.queries.sales import sales_metrics
+from tandem.crm.models import Activity, ActivityKind
+from tandem.dashboards.models import GoalMetric, JointGoal
+from tandem.sales.periods import Period
+
+RATES = (GoalMetric.MQL_TO_SQL_RATE.value, GoalMetric.WIN_RATE.value)
+MONEY = (GoalMetric.REVENUE.value, GoalMetric.PIPELINE_CREATED.value, GoalMetric.VELOCITY.value)
+
+
+@dataclass
+class GoalLine:
+    """One joint goal in one period: what happened against what was aimed for."""
+
+    metric: str
+    label: str
+    actual: Decimal | None
+    target: Decimal | None
+
+    @property
+    def is_rate(self) -> bool:
+        return self.metric in RATES
+
+    @property
+    def progress(self) -> Decimal | None:
+        """actual ÷ target in percent to one place (None without a positive target or actual)."""
+        if self.target is None or not self.target or self.actual is None:
+            return None
+        return (self.actual / self.target * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    @property
+    def met(self) -> bool | None:
+        progress = self.progress
+        return None if progress is None else progress >= 100
+
+
+@dataclass
+class PeriodActuals:
+    """The six goal metrics' actual values in one period (rates as fractions)."""
+
+    period: Period
+    values: dict[str, Decimal | None] = field(default_factory=dict)
+
+
+def _decimal(value: float | Decimal | int | None, places: str = "0.0001") -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal(places), ROUND_HALF_UP)
+
+
+def actuals(*, period: Period) -> PeriodActuals:
+    """The goal metrics of a period, from the same query runners the analytics API calls.
+
+    Revenue, pipeline created, win rate and velocity come from sales_metrics over the period;
+    MQLs and the MQL → SQL rate from the period-mode funnel (contacts whose entry into MQL
+    fell in the period, and the share of them that has reached SQL since).
+    """
+    from tandem.analytics.queries.funnel import funnel  # LAZY-H2
+
+    total = sales_metrics(start=period.start, end=period.end).total
+    stages = {s.stage: s for s in funnel(start=period.start, end=period.end, mode="period").stages}
+    mql = stages.get("mql")
+    return PeriodActuals(
+        period,
+        {
+            GoalMetric.REVENUE.value: total.revenue,
+            GoalMetric.PIPELINE_CREATED.value: total.pipeline_created,
+            GoalMetric.MQLS.value: Decimal(mql.entered) if mql else Decimal(0),
+            GoalMetric.MQL_TO_SQL_RATE.value: _decimal(mql.conversion_to_next if mql else None),
+            GoalMetric.WIN_RATE.value: _decimal(total.win_rate),
+            GoalMetric.VELOCITY.value: _decimal(total.velocity_per_day, "0.01"),
+        },
+    )
+
+
+def targets(*, periods: Sequence[Period]) -> dict[tuple[str, str], Decimal]:
+    """Stored targets keyed (period key, metric), in one query."""
+    rows = JointGoal.objects.filter(period__in=[p.key for p in periods]).values_list(
+        "period", "metric", "target"
+    )
+    return {(p, m): t for p, m, t in rows}
+
+
+def goal_lines(
+    *, period: Period, values: PeriodActuals, goals: dict[tuple[str, str], Decimal]
+) -> list[GoalLine]:
+    """The six goals of a period in GoalMetric order."""
+    return [
+        GoalLine(
+            metric=m.value,
+            label=str(m.label),
+            actual=values.values.get(m.value),
+            target=goals.get((period.key, m.value)),
+        )
+        for m in GoalMetric
+    ]
+
+
+def trailing_periods(period: Period, count: int = 6) -> list[Period]:
+    """The `count` periods of the same kind ending with this one, oldest first."""
+    out = [period]
+    while len(out) < count:
+        out.append(out[-1].previous())
+    return out[::-1]
+
+
+# ---------------------------------------------------------------- activities
+
+
+@dataclass
+class ActivityWeek:
+    """Activities logged in one week (Monday), by kind."""
+
+    week: date
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_default_timezone()
+    lo = timezone.make_aware(datetime.combine(start, time.min), zone)
+    hi = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), zone)
+    return lo, hi
+
+
+def activity_weeks(
+    *, start: date, end: date, user_ids: Sequence[int] | None = None
+) -> list[ActivityWeek]:
+    """Activities that happened in [start, end] per week and kind, every week listed (zeros too).
+
+    `user_ids` None counts everyone's; otherwise only activities those users own. Open tasks
+    (due, not done) count in the week they were logged, like every other kind.
+    """
+    lo, hi = _bounds(start, end)
+    rows = Activity.objects.filter(occurred_at__gte=lo, occurred_at__lt=hi)
+    if user_ids is not None:
+        rows = rows.filter(owner_id__in=list(user_ids))
+    grouped = (
+        rows.annotate(week=TruncWeek("occurred_at", tzinfo=timezone.get_default_timezone()))
+        .order_by()
+        .values_list("week", "kind")
+        .annotate(n=Count("*"))
+    )
+    found: dict[date, dict[str, int]] = defaultdict(dict)
+    for week, kind, n in grouped:
+        day = week.date() if isinstance(week, datetime) else week
+        found[day][kind] = n
+    monday = start - timedelta(days=start.weekday())
+    out = []
+    while monday <= end:
+        counts = {k.value: found.get(monday, {}).get(k.value, 0) for k in ActivityKind}
+        out.append(ActivityWeek(monday, counts))
+        monday += timedelta(days=7)
+    return out
+
+
+def kind_labels() -> dict[str, str]:
+    return {k.value: str(k.label) for k in ActivityKind}
