@@ -16,6 +16,7 @@ COMMANDS = [
     "import",
     "export",
     "migrate",
+    "attribution",
     "createsuperuser",
     "shell",
 ]
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> None:
         print("usage: tandem <command> [options]\n\ncommands: " + ", ".join(COMMANDS))
         print("run `tandem <command> --help` for a command's options")
         sys.exit(0 if args else 2)
+    if args[:2] == ["attribution", "paths"]:
+        # Attribution over a CSV needs no database: skipping Django's setup saves most of the
+        # process start, which is what a whole `tandem attribution paths` run costs.
+        sys.exit(_attribution_paths(args[2:]))
     from django.core.exceptions import ImproperlyConfigured
 
     try:
@@ -46,6 +51,37 @@ def main(argv: list[str] | None = None) -> None:
 
     command = ALIASES.get(args[0], args[0])
     execute_from_command_line(["tandem", command, *args[1:]])
+
+
+def _attribution_paths(argv: list[str]) -> int:
+    """`tandem attribution paths ...` without Django: the same function the management command calls."""
+    import argparse
+
+    from tandem.analytics.compute.paths import PathsError, add_arguments, run_paths_command
+
+    class Parser(argparse.ArgumentParser):
+        # One line on bad arguments, like the Django commands (their usage block is switched off).
+        def print_usage(self, file: object = None) -> None:
+            pass
+
+    parser = Parser(
+        prog="tandem attribution paths",
+        description="Attribute conversions and value over aggregated journeys (a path CSV).",
+    )
+    add_arguments(parser)
+    options = parser.parse_args(argv)
+    try:
+        run_paths_command(
+            file=options.file,
+            sep=options.sep,
+            models=options.models,
+            out=options.out,
+            stdout=sys.stdout,
+        )
+    except PathsError as exc:
+        print(f"tandem attribution paths: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
