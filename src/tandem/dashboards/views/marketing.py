@@ -1,5 +1,365 @@
-"""Placeholder replaced by the module's owner."""
+"""The marketing page: traffic, reach, engagement, leads by source, cost per lead and ROI."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+import html
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from functools import cache
+from typing import Any, TypeVar
+
+import plotly.graph_objects as go
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.urls import URLPattern, path
+from django.views.decorators.http import require_GET
+
+from tandem.analytics.queries import attribution as attribution_queries
+from tandem.analytics.queries import marketing as queries
+from tandem.analytics.queries.attribution import CampaignEconomics
+from tandem.crm.views.common import AuthedRequest
+from tandem.dashboards.charts import Chart, render_dashboard
+from tandem.dashboards.views.shared import chart_query, check_viewer, page_period, period_switch
+
+TOP_CAMPAIGNS = 15
+ECONOMICS_MODEL = "linear"
+# One colour per engagement kind and per line, so a kind keeps its colour across charts.
+PALETTE = (
+    "#3b5bdb",
+    "#e8590c",
+    "#2b8a3e",
+    "#ae3ec9",
+    "#1098ad",
+    "#f08c00",
+    "#c2255c",
+    "#5c940d",
+    "#845ef7",
+    "#495057",
+    "#0b7285",
+    "#d6336c",
+)
+KIND_COLORS = dict(zip(queries.ENGAGEMENT_KINDS, PALETTE, strict=False))
+T = TypeVar("T")
+
+
+def plot_text(label: str) -> str:
+    """A user-typed label as Plotly shows it literally (Plotly reads tags in text as markup)."""
+    return html.escape(str(label), quote=False)
+
+
+def once(fn: Callable[[], T]) -> Callable[[], T]:
+    """The query a page's cards share runs once per request, and only when a card needs it."""
+    return cache(fn)
+
+
+def bar_height(rows: int) -> int:
+    """A horizontal bar chart tall enough for every label."""
+    return max(320, 60 + 26 * rows)
+
+
+def hbar_layout(figure: go.Figure, rows: int, *, title: str) -> go.Figure:
+    figure.update_layout(
+        height=bar_height(rows),
+        margin={"l": 10, "r": 20, "t": 10, "b": 40},
+        yaxis={"autorange": "reversed", "automargin": True},
+        xaxis={"title": title},
+        showlegend=False,
+    )
+    return figure
+
+
+def top_by_cost(rows: Sequence[CampaignEconomics], limit: int = TOP_CAMPAIGNS) -> list[Any]:
+    """The campaigns that cost the most (ties by name), at most `limit`."""
+    spent = [r for r in rows if r.cost > 0]
+    return sorted(spent, key=lambda r: (-r.cost, r.name))[:limit]
+
+
+def money(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def economics_chart(
+    key: str, title: str, rows: Sequence[CampaignEconomics], *, note: str = ""
+) -> Chart:
+    """Every campaign's cost, leads, CPL, customers, CAC, pipeline, revenue and ROI as a table."""
+    columns = (
+        "Campaign",
+        "Channel",
+        "Cost",
+        "Leads",
+        "Cost per lead",
+        "Customers",
+        "CAC",
+        "Pipeline",
+        "Revenue",
+        "ROI",
+    )
+    ordered = sorted(rows, key=lambda r: (-r.cost, r.name))
+    table = [
+        [
+            r.name,
+            r.channel,
+            r.cost,
+            r.leads,
+            r.cost_per_lead,
+            round(r.customers, 2),
+            r.cac,
+            r.pipeline,
+            r.revenue,
+            None if r.roi is None else round(r.roi, 4),
+        ]
+        for r in ordered
+    ]
+    shown = ordered[:TOP_CAMPAIGNS]
+
+    def text(v: Any) -> str:
+        if v is None:
+            return "—"
+        if isinstance(v, Decimal):
+            return f"{v:,.2f}"
+        if isinstance(v, float):
+            return f"{v:,.2f}"
+        return str(v)
+
+    figure = go.Figure(
+        go.Table(
+            columnwidth=[3, 1.4, 1.2, 0.8, 1.2, 1, 1.2, 1.3, 1.3, 0.9],
+            header={"values": list(columns), "align": "left", "fill": {"color": "#e7ecf8"}},
+            cells={
+                "values": [
+                    [plot_text(r.name) for r in shown],
+                    [plot_text(r.channel) for r in shown],
+                    *[[text(row[i]) for row in table[: len(shown)]] for i in range(2, 10)],
+                ],
+                "align": ["left", "left", *["right"] * 8],
+                "height": 24,
+            },
+        )
+    )
+    figure.update_layout(
+        height=70 + 24 * max(1, len(shown)), margin={"l": 0, "r": 0, "t": 4, "b": 4}
+    )
+    if len(ordered) > len(shown):
+        note = (note + " " if note else "") + (
+            f"The {len(shown)} costliest of {len(ordered)} campaigns; the table view and CSV list all."
+        )
+    return Chart(key, title, figure, columns, table, note=note)
+
+
+# ---------------------------------------------------------------- the page
+
+
+@login_required
+@require_GET
+def marketing_page(request: AuthedRequest) -> HttpResponse:
+    """Traffic, reach and engagement per week, leads by source, cost per lead and ROI by campaign."""
+    check_viewer(request)
+    period, error = page_period(request)
+    start, end = period.start, period.end
+    bucket = request.GET.get("bucket", "week")
+    if bucket not in queries.BUCKETS:
+        error = error or f"bucket must be one of: {', '.join(queries.BUCKETS)}"
+        bucket = "week"
+
+    traffic = once(lambda: queries.traffic(start=start, end=end))
+    leads = once(lambda: queries.leads_by_source(start=start, end=end, bucket=bucket))
+    economics = once(
+        lambda: attribution_queries.campaign_economics(start=start, end=end, model=ECONOMICS_MODEL)
+    )
+
+    def traffic_chart() -> Chart:
+        weeks = traffic().weeks
+        figure = go.Figure(
+            go.Scatter(
+                x=[w.week for w in weeks],
+                y=[w.visits for w in weeks],
+                mode="lines+markers",
+                name="Visits",
+                line={"color": PALETTE[0]},
+            )
+        )
+        figure.update_layout(yaxis={"title": "Visits", "rangemode": "tozero"})
+        rows = [[w.week, w.visits] for w in weeks] if traffic().visits else []
+        return Chart(
+            "traffic",
+            "Traffic: visits per week",
+            figure,
+            ("Week", "Visits"),
+            rows,
+            note="Touches of kind visit (known contacts and anonymous visitors), weeks from Monday.",
+        )
+
+    def reach_chart() -> Chart:
+        weeks = traffic().weeks
+        figure = go.Figure()
+        for name, values, color in (
+            ("People reached", [w.reach for w in weeks], PALETTE[0]),
+            ("Known contacts", [w.contacts for w in weeks], PALETTE[2]),
+            ("Anonymous visitors", [w.anonymous for w in weeks], PALETTE[1]),
+        ):
+            figure.add_trace(
+                go.Scatter(
+                    x=[w.week for w in weeks],
+                    y=values,
+                    mode="lines+markers",
+                    name=name,
+                    line={"color": color},
+                )
+            )
+        figure.update_layout(
+            yaxis={"title": "People", "rangemode": "tozero"},
+            legend={"orientation": "h", "y": -0.18},
+        )
+        rows = [[w.week, w.contacts, w.anonymous, w.reach] for w in weeks]
+        return Chart(
+            "reach",
+            "Reach: distinct people touched per week",
+            figure,
+            ("Week", "Known contacts", "Anonymous visitors", "People reached"),
+            rows if any(w.reach for w in weeks) else [],
+            note="Distinct contacts with a touch in the week, plus distinct anonymous visitors.",
+        )
+
+    def engagement_chart() -> Chart:
+        result = traffic()
+        weeks = result.weeks
+        figure = go.Figure()
+        for kind in result.kinds:
+            figure.add_trace(
+                go.Bar(
+                    x=[w.week for w in weeks],
+                    y=[w.engagement[kind] for w in weeks],
+                    name=queries.KIND_LABELS[kind],
+                    marker={"color": KIND_COLORS[kind]},
+                )
+            )
+        figure.update_layout(
+            barmode="stack",
+            yaxis={"title": "Touches"},
+            legend={"orientation": "h", "y": -0.18},
+        )
+        rows = [[w.week, *(w.engagement[k] for k in result.kinds), w.engaged] for w in weeks]
+        return Chart(
+            "engagement",
+            "Engagement per week by kind",
+            figure,
+            ("Week", *(queries.KIND_LABELS[k] for k in result.kinds), "All"),
+            rows if any(w.engaged for w in weeks) else [],
+        )
+
+    def leads_chart() -> Chart:
+        result = leads()
+        figure = go.Figure()
+        for i, source in enumerate(result.sources):
+            figure.add_trace(
+                go.Bar(
+                    x=result.buckets,
+                    y=[result.count(b, source.key) for b in result.buckets],
+                    name=source.label,
+                    marker={"color": PALETTE[i % len(PALETTE)]},
+                )
+            )
+        figure.update_layout(
+            barmode="stack",
+            yaxis={"title": "New leads"},
+            legend={"orientation": "h", "y": -0.18},
+        )
+        label = "Week" if result.bucket == "week" else "Month"
+        rows = [
+            [
+                b,
+                *(result.count(b, s.key) for s in result.sources),
+                sum(result.count(b, s.key) for s in result.sources),
+            ]
+            for b in result.buckets
+        ]
+        return Chart(
+            "leads",
+            f"New leads by original source per {result.bucket}",
+            figure,
+            (label, *(s.label for s in result.sources), "All"),
+            rows if result.total else [],
+            note="Contacts that entered the lead stage (or skipped past it) in the period.",
+        )
+
+    def cpl_chart() -> Chart:
+        rows = top_by_cost(economics())
+        figure = go.Figure(
+            go.Bar(
+                y=[plot_text(r.name) for r in rows],
+                x=[money(r.cost_per_lead) for r in rows],
+                orientation="h",
+                marker={"color": PALETTE[0]},
+                hovertemplate="%{y}: %{x:,.2f} per lead<extra></extra>",
+            )
+        )
+        hbar_layout(figure, len(rows), title="Cost per lead")
+        return Chart(
+            "cpl",
+            f"Cost per lead by campaign (top {TOP_CAMPAIGNS} by cost)",
+            figure,
+            ("Campaign", "Channel", "Cost", "Leads", "Cost per lead"),
+            [[r.name, r.channel, r.cost, r.leads, r.cost_per_lead] for r in rows],
+            note="Cost in the period ÷ leads the campaign captured; blank without leads.",
+        )
+
+    def roi_chart() -> Chart:
+        rows = top_by_cost(economics())
+        figure = go.Figure(
+            go.Bar(
+                y=[plot_text(r.name) for r in rows],
+                x=[r.roi for r in rows],
+                orientation="h",
+                marker={"color": [PALETTE[2] if (r.roi or 0) >= 0 else "#c92a2a" for r in rows]},
+                hovertemplate="%{y}: ROI %{x:.2f}<extra></extra>",
+            )
+        )
+        hbar_layout(figure, len(rows), title="ROI")
+        return Chart(
+            "roi",
+            f"ROI by campaign (top {TOP_CAMPAIGNS} by cost)",
+            figure,
+            ("Campaign", "Channel", "Cost", "Revenue", "ROI"),
+            [
+                [r.name, r.channel, r.cost, r.revenue, None if r.roi is None else round(r.roi, 4)]
+                for r in rows
+            ],
+            note=f"Revenue credited by the {ECONOMICS_MODEL} model, against cost in the period.",
+        )
+
+    def economics_card() -> Chart:
+        return economics_chart("economics", "Campaign economics", economics())
+
+    builders = {
+        "traffic": traffic_chart,
+        "reach": reach_chart,
+        "engagement": engagement_chart,
+        "leads": leads_chart,
+        "cpl": cpl_chart,
+        "roi": roi_chart,
+        "economics": economics_card,
+    }
+    context = {
+        "period": period,
+        "period_error": error,
+        "switch": period_switch("dash_marketing", period, {"bucket": bucket}),
+        "keep": [("bucket", bucket)],
+        "bucket": bucket,
+        "query": chart_query(request),
+        "bucket_choices": [("week", "Week"), ("month", "Month")],
+        "traffic": traffic,
+        "engaged_total": lambda: sum(w.engaged for w in traffic().weeks),
+        "leads": leads,
+    }
+    return render_dashboard(
+        request,
+        template="dashboards/marketing.html",
+        page="marketing",
+        builders=builders,
+        context=context,
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("marketing/", marketing_page, name="dash_marketing"),
+]
