@@ -33,6 +33,12 @@ NAV: list[tuple[str, str, str, Callable[[Any], bool] | None]] = [
     ("Sales", "Sequences", "web:sequences", permissions.can_sell),
     ("Sales", "Library", "web:enablement", None),
     ("Sales", "Referrals", "web:referrals", None),
+    ("Dashboards", "Shared goals", "web:dash_shared", permissions.can_view_analytics),
+    ("Dashboards", "Marketing", "web:dash_marketing", permissions.can_view_analytics),
+    ("Dashboards", "Sales", "web:dash_sales", permissions.can_view_analytics),
+    ("Dashboards", "Hand-off", "web:dash_handoff", permissions.can_view_handoff),
+    ("Dashboards", "Funnel", "web:dash_funnel", permissions.can_view_analytics),
+    ("Dashboards", "Attribution", "web:dash_attribution", permissions.can_view_analytics),
     ("Settings", "API keys", "web:apikeys", None),
 ]
 
@@ -45,10 +51,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = []
     for group, label, name, allowed in NAV:
         if allowed is None or allowed(user):
-            url = reverse(name)
-            items.append(
-                {"group": group, "label": label, "url": url, "active": request.path.startswith(url)}
-            )
+            items.append({"group": group, "label": label, "url": reverse(name), "active": False})
+    # The longest matching prefix wins: /dashboards/ must not light up on /dashboards/funnel/.
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     if user.is_admin_role:
         items.append(
             {"group": "Settings", "label": "Admin", "url": reverse("admin:index"), "active": False}
