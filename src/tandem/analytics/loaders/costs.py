@@ -48,7 +48,7 @@ def load_costs(*, start: date, end: date, group_by: str) -> Costs:
     by_key: dict[str, Decimal] = {}
     unconverted: dict[str, Decimal] = {}
     for row in sums:
-        amount = Decimal(row["amount"] or 0)
+        amount = Decimal(row["amount"] or 0).quantize(CENT)
         currency = (row["currency"] or "").upper()
         rate = rates.get(currency)
         if rate is None:

@@ -33,6 +33,7 @@ NO_TOUCH = compute.NO_TOUCH
 MAX_LOOKBACK_DAYS = 730
 MAX_HALF_LIFE_DAYS = 365.0
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 OUTCOME_LABELS = {"won": "Won", "created": "Deal created"}
 OTHER_OUTCOME = "Lost/none"
 
@@ -165,7 +166,7 @@ def _result(
     for key in sorted(set(by_key) | set(costs.by_key)):
         conversions, value = by_key.get(key, (0.0, 0.0))
         priced = key not in (NO_TOUCH, NO_CAMPAIGN)
-        cost = costs.by_key.get(key, Decimal(0)) if priced else None
+        cost = costs.by_key.get(key, ZERO) if priced else None
         amount = money(value)
         roi = float(amount / cost) if conversion == "won" and cost else None
         rows.append(
@@ -320,7 +321,7 @@ def _economics(
     keys = (set(pipe) | set(rev) | set(cust) | set(costs.by_key) | set(lead_counts)) - {NO_TOUCH}
     out: dict[str, dict[str, object]] = {}
     for key in keys:
-        cost = costs.by_key.get(key, Decimal(0))
+        cost = costs.by_key.get(key, ZERO)
         lead_count = int(lead_counts.get(key, 0))
         acquired = round(cust.get(key, 0.0), 9)
         earned = money(rev.get(key, 0.0))
