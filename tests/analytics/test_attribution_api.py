@@ -191,7 +191,7 @@ def test_time_decay_weighs_recent_touches(scene: Any, api_as: Any) -> None:
 def test_markov_uses_the_lost_deal_and_the_contact_without_a_deal(scene: Any, api_as: Any) -> None:
     # Paths: paid>events>organic (won 1,000), events (won 500), paid (lost D3), display (Eve).
     # P(conv) = 1/2; removal effects paid 1/2, events 1, organic 1/2, display 0 → credits over
-    # 2 conversions 0.5 / 1 / 0.5 / 0. Value chain: effects 1/2, 1, 2/3 → 1,500 × 3/13, 6/13, 4/13.
+    # 2 conversions 0.5 / 1 / 0.5 / 0. Value chain: effects 1/2, 1, 2/3 → 1,500 x 3/13, 6/13, 4/13.
     got = rows(get(api_as("admin"), model="markov"))
     assert got["paid_search"][:2] == (0.5, "346.15")
     assert got["events"][:2] == (1.0, "692.31")

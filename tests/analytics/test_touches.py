@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ def day(n: float) -> datetime:
 
 
 def frames(
-    journeys: list[dict[str, Any]], touches: list[tuple[int, float, str]]
+    journeys: list[dict[str, Any]], touches: Sequence[tuple[int, float, str]]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Journeys as dicts (journey_id, ends (day), value, lead, opp, converted); touches (journey, day, key)."""
     j = pl.DataFrame(
