@@ -1,5 +1,82 @@
-"""Placeholder replaced by the module's owner."""
+"""POST /api/v1/analytics/attribution/paths: the CLI's attribution over aggregated journeys, as JSON."""
 
-from ninja import Router
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from tandem.accounts import permissions
+from tandem.accounts.queries import current_user
+from tandem.analytics.compute.paths import (
+    MODELS,
+    PathsError,
+    attribute_paths,
+    parse_models,
+    paths_from_records,
+    rounded,
+)
+from tandem.errors import Forbidden, InvalidInput
 
 router = Router(tags=["analytics"])
+
+MAX_PATHS = 200_000
+
+
+class PathIn(Schema):
+    path: str = Field(..., description="channels in order, separated by `sep`")
+    total_conversions: float = Field(..., description="conversions of the journeys on this path")
+    total_conversion_value: float | None = Field(None, description="their conversion value")
+    total_null: float | None = Field(None, description="journeys on this path that did not convert")
+
+
+class PathsIn(Schema):
+    paths: list[PathIn] = Field(..., description=f"at most {MAX_PATHS:,}; duplicates add up")
+    sep: str = Field(">", description="separator between channels; names are trimmed")
+    models: list[str] = Field(
+        default_factory=lambda: ["all"], description=f'["all"] or some of {", ".join(MODELS)}'
+    )
+
+
+class CreditOut(Schema):
+    channel: str
+    model: str
+    conversions: float
+    value: float
+
+
+class CreditsOut(Schema):
+    rows: list[CreditOut]
+
+
+@router.post(
+    "/attribution/paths",
+    response=CreditsOut,
+    summary="Attribute aggregated journeys under six models (the CLI's `tandem attribution paths`)",
+)
+def attribution_paths(request: HttpRequest, payload: PathsIn) -> dict[str, Any]:
+    viewer = current_user(request)
+    if not permissions.can_view_analytics(viewer):
+        raise Forbidden("you may not read analytics")
+    if len(payload.paths) > MAX_PATHS:
+        raise InvalidInput(
+            f"paths: {len(payload.paths):,} given, at most {MAX_PATHS:,}", field="paths"
+        )
+    try:
+        models = parse_models(payload.models)
+        frame = paths_from_records([p.dict() for p in payload.paths], sep=payload.sep)
+        result = attribute_paths(frame, models=models)
+    except PathsError as exc:
+        raise InvalidInput(str(exc)) from None
+    return {
+        "rows": [
+            {
+                "channel": channel,
+                "model": model,
+                "conversions": rounded(conversions),
+                "value": rounded(value),
+            }
+            for channel, model, conversions, value in result.iter_rows()
+        ]
+    }

@@ -101,29 +101,34 @@ def read_paths_csv(source: str | os.PathLike[str] | IO[bytes], *, sep: str = ">"
         "value": _csv_numbers(raw, VALUE, required=False),
         "nulls": _csv_numbers(raw, NULLS, required=False),
     }
-    return _frame(raw.get_column(PATH), numbers, sep=sep, label=lambda i: f"row {i + 1}")
+    return _frame(
+        raw.get_column(PATH),
+        numbers,
+        sep=sep,
+        label=lambda i, column: f"row {i + 1}, column {column}",
+    )
 
 
 def paths_from_records(records: Sequence[Mapping[str, Any]], *, sep: str = ">") -> pl.DataFrame:
     """The paths frame from JSON-like records {path, total_conversions, total_conversion_value?, total_null?}."""
     check_sep(sep)
 
-    def label(i: int) -> str:
-        return f"paths[{i}]"
+    def label(i: int, column: str) -> str:
+        return f"paths[{i}].{column}"
 
     paths: list[str | None] = []
     columns: dict[str, list[float]] = {"conversions": [], "value": [], "nulls": []}
     for i, record in enumerate(records):
         path = record.get(PATH)
         if not isinstance(path, str):
-            raise PathsError(f"{label(i)}.{PATH}: must be a string")
+            raise PathsError(f"{label(i, PATH)}: must be a string")
         paths.append(path)
         for key, field, required in (
             ("conversions", CONVERSIONS, True),
             ("value", VALUE, False),
             ("nulls", NULLS, False),
         ):
-            columns[key].append(_number(record.get(field), f"{label(i)}.{field}", required))
+            columns[key].append(_number(record.get(field), label(i, field), required))
     numbers = {k: pl.Series(k, v, dtype=pl.Float64) for k, v in columns.items()}
     return _frame(pl.Series(PATH, paths, dtype=pl.Utf8), numbers, sep=sep, label=label)
 
@@ -176,7 +181,7 @@ def _frame(
     numbers: Mapping[str, pl.Series],
     *,
     sep: str,
-    label: Callable[[int], str],
+    label: Callable[[int, str], str],
 ) -> pl.DataFrame:
     """Split and trim the paths; an empty path names its row."""
     channels = (
@@ -187,11 +192,13 @@ def _frame(
     )
     empty = (channels.list.len() == 0).arg_true()
     if len(empty):
-        where = label(int(empty[0]))
-        column = f"column {PATH}" if where.startswith("row") else PATH
-        sep_word = f"; the separator is {sep!r}"
-        joiner = ", " if where.startswith("row") else "."
-        raise PathsError(f"{where}{joiner}{column}: the path names no channel{sep_word}")
+        where = label(int(empty[0]), PATH)
+        raise PathsError(f"{where}: the path names no channel; the separator is {sep!r}")
+    # Value belongs to conversions: value on a path without any is inconsistent input.
+    orphan = ((numbers["value"] > 0) & (numbers["conversions"] == 0)).arg_true()
+    if len(orphan):
+        where = label(int(orphan[0]), VALUE)
+        raise PathsError(f"{where}: conversion value without conversions ({CONVERSIONS} is 0)")
     return pl.DataFrame(
         {
             "channels": channels,
