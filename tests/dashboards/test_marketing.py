@@ -219,7 +219,7 @@ def test_cost_per_lead_and_roi_are_the_economics_query(client_as, touches):
     assert roi[0] == ["Campaign", "Channel", "Cost", "Revenue", "ROI"]
     assert roi[1][:4] == [
         "Big spend",
-        "paid_social",
+        "Paid social",
         "900.00",
         f"{by_name['Big spend'].revenue:.2f}",
     ]

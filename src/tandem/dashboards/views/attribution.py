@@ -36,6 +36,10 @@ LOOKBACK_CHOICES = (30, 60, 90, 180, 365)
 HALF_LIFE_CHOICES = (1.0, 3.0, 7.0, 14.0, 30.0)
 TOP_KEYS = 15
 JOURNEY_STEPS = 4
+OUTCOME_COLORS = {
+    **dict.fromkeys(queries.OUTCOME_LABELS.values(), "#2b8a3e"),
+    queries.OTHER_OUTCOME: "#adb5bd",
+}
 
 
 @dataclass(frozen=True)
@@ -211,7 +215,7 @@ def attribution_page(request: AuthedRequest) -> HttpResponse:
                     "label": [plot_text(n) for n in nodes],
                     "pad": 14,
                     "thickness": 14,
-                    "color": "#748ffc",
+                    "color": [OUTCOME_COLORS.get(n, "#748ffc") for n in nodes],
                 },
                 link={
                     "source": [index[x.source] for x in flows],

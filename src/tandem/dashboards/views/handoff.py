@@ -20,7 +20,7 @@ from tandem.accounts import permissions
 from tandem.analytics.queries import marketing as analytics
 from tandem.crm.views.common import AuthedRequest
 from tandem.dashboards.charts import Chart, render_dashboard
-from tandem.dashboards.views.marketing import PALETTE, hbar_layout, plot_text
+from tandem.dashboards.views.marketing import PALETTE, hbar_layout, plot_text, week_axis
 from tandem.dashboards.views.shared import chart_query, page_period, period_switch
 from tandem.leads.queries import handoff as handoff_queries
 
@@ -80,6 +80,7 @@ def handoff_page(request: AuthedRequest) -> HttpResponse:
             )
         )
         figure.update_layout(yaxis={"title": "SLA met (%)", "range": [0, 105]})
+        week_axis(figure, [w.week for w in weeks])
         return Chart(
             "sla",
             "SLA met per week",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from tandem.analytics.queries.attribution import CampaignEconomics
 from tandem.crm.views.common import AuthedRequest
 from tandem.dashboards.charts import Chart, render_dashboard
 from tandem.dashboards.views.shared import chart_query, check_viewer, page_period, period_switch
+from tandem.marketing.models import Channel
 
 TOP_CAMPAIGNS = 15
 ECONOMICS_MODEL = "linear"
@@ -38,6 +40,7 @@ PALETTE = (
     "#0b7285",
     "#d6336c",
 )
+CHANNEL_LABELS = {str(k): str(v) for k, v in Channel.choices}
 KIND_COLORS = dict(zip(queries.ENGAGEMENT_KINDS, PALETTE, strict=False))
 T = TypeVar("T")
 
@@ -50,6 +53,18 @@ def plot_text(label: str) -> str:
 def once(fn: Callable[[], T]) -> Callable[[], T]:
     """The query a page's cards share runs once per request, and only when a card needs it."""
     return cache(fn)
+
+
+def week_axis(figure: go.Figure, weeks: Sequence[date]) -> go.Figure:
+    """Ticks on the weeks' Mondays (Plotly's own weekly ticks fall on Sundays)."""
+    if weeks:
+        step = max(1, len(weeks) // 14)  # at most about 14 labels
+        figure.update_xaxes(
+            tickmode="array",
+            tickvals=list(weeks[::step]),
+            ticktext=[f"{w:%b} {w.day}" for w in weeks[::step]],
+        )
+    return figure
 
 
 def bar_height(rows: int) -> int:
@@ -98,7 +113,7 @@ def economics_chart(
     table = [
         [
             r.name,
-            r.channel,
+            CHANNEL_LABELS.get(r.channel, r.channel),
             r.cost,
             r.leads,
             r.cost_per_lead,
@@ -128,7 +143,7 @@ def economics_chart(
             cells={
                 "values": [
                     [plot_text(r.name) for r in shown],
-                    [plot_text(r.channel) for r in shown],
+                    [plot_text(str(row[1])) for row in table[: len(shown)]],
                     *[[text(row[i]) for row in table[: len(shown)]] for i in range(2, 10)],
                 ],
                 "align": ["left", "left", *["right"] * 8],
@@ -136,8 +151,9 @@ def economics_chart(
             },
         )
     )
+    # Header and rows, plus room for a name that wraps onto a second line.
     figure.update_layout(
-        height=70 + 24 * max(1, len(shown)), margin={"l": 0, "r": 0, "t": 4, "b": 4}
+        height=40 + 26 * max(1, len(shown)), margin={"l": 0, "r": 0, "t": 4, "b": 0}
     )
     if len(ordered) > len(shown):
         note = (note + " " if note else "") + (
@@ -179,6 +195,7 @@ def marketing_page(request: AuthedRequest) -> HttpResponse:
             )
         )
         figure.update_layout(yaxis={"title": "Visits", "rangemode": "tozero"})
+        week_axis(figure, [w.week for w in weeks])
         rows = [[w.week, w.visits] for w in weeks] if traffic().visits else []
         return Chart(
             "traffic",
@@ -208,8 +225,9 @@ def marketing_page(request: AuthedRequest) -> HttpResponse:
             )
         figure.update_layout(
             yaxis={"title": "People", "rangemode": "tozero"},
-            legend={"orientation": "h", "y": -0.18},
+            legend={"orientation": "h", "y": -0.22},
         )
+        week_axis(figure, [w.week for w in weeks])
         rows = [[w.week, w.contacts, w.anonymous, w.reach] for w in weeks]
         return Chart(
             "reach",
@@ -236,8 +254,9 @@ def marketing_page(request: AuthedRequest) -> HttpResponse:
         figure.update_layout(
             barmode="stack",
             yaxis={"title": "Touches"},
-            legend={"orientation": "h", "y": -0.18},
+            legend={"orientation": "h", "y": -0.18, "traceorder": "normal"},
         )
+        week_axis(figure, [w.week for w in weeks])
         rows = [[w.week, *(w.engagement[k] for k in result.kinds), w.engaged] for w in weeks]
         return Chart(
             "engagement",
@@ -262,8 +281,16 @@ def marketing_page(request: AuthedRequest) -> HttpResponse:
         figure.update_layout(
             barmode="stack",
             yaxis={"title": "New leads"},
-            legend={"orientation": "h", "y": -0.18},
+            legend={"orientation": "h", "y": -0.18, "traceorder": "normal"},
         )
+        if result.bucket == "week":
+            week_axis(figure, result.buckets)
+        else:
+            figure.update_xaxes(
+                tickmode="array",
+                tickvals=result.buckets,
+                ticktext=[f"{b:%b %Y}" for b in result.buckets],
+            )
         label = "Week" if result.bucket == "week" else "Month"
         rows = [
             [
@@ -299,7 +326,10 @@ def marketing_page(request: AuthedRequest) -> HttpResponse:
             f"Cost per lead by campaign (top {TOP_CAMPAIGNS} by cost)",
             figure,
             ("Campaign", "Channel", "Cost", "Leads", "Cost per lead"),
-            [[r.name, r.channel, r.cost, r.leads, r.cost_per_lead] for r in rows],
+            [
+                [r.name, CHANNEL_LABELS.get(r.channel, r.channel), r.cost, r.leads, r.cost_per_lead]
+                for r in rows
+            ],
             note="Cost in the period ÷ leads the campaign captured; blank without leads.",
         )
 
@@ -321,7 +351,13 @@ def marketing_page(request: AuthedRequest) -> HttpResponse:
             figure,
             ("Campaign", "Channel", "Cost", "Revenue", "ROI"),
             [
-                [r.name, r.channel, r.cost, r.revenue, None if r.roi is None else round(r.roi, 4)]
+                [
+                    r.name,
+                    CHANNEL_LABELS.get(r.channel, r.channel),
+                    r.cost,
+                    r.revenue,
+                    None if r.roi is None else round(r.roi, 4),
+                ]
                 for r in rows
             ],
             note=f"Revenue credited by the {ECONOMICS_MODEL} model, against cost in the period.",
