@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from tandem.analytics.queries.funnel import funnel
 from tandem.analytics.queries.sales import sales_metrics
 from tandem.crm.models import Activity, ActivityKind
 from tandem.dashboards.models import GoalMetric, JointGoal
@@ -68,8 +69,6 @@ def actuals(*, period: Period) -> PeriodActuals:
     MQLs and the MQL → SQL rate from the period-mode funnel (contacts whose entry into MQL
     fell in the period, and the share of them that has reached SQL since).
     """
-    from tandem.analytics.queries.funnel import funnel  # LAZY-H2
-
     total = sales_metrics(start=period.start, end=period.end).total
     stages = {s.stage: s for s in funnel(start=period.start, end=period.end, mode="period").stages}
     mql = stages.get("mql")

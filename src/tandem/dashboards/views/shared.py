@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tandem.accounts import permissions
+from tandem.analytics.queries.funnel import FunnelStage, funnel
 from tandem.crm.views.common import AuthedRequest
 from tandem.dashboards import queries, services
 from tandem.dashboards.charts import Chart, render_dashboard
@@ -78,6 +80,11 @@ def period_switch(url_name: str, period: Period, extra: dict[str, str]) -> dict[
     }
 
 
+def weeks_end(period: Period) -> date:
+    """The last day a weekly series of the period runs to: its end, or today while under way."""
+    return min(period.end, max(timezone.localdate(), period.start))
+
+
 def chart_query(request: HttpRequest) -> str:
     """The page's querystring without `csv` (the chart cards append their own)."""
     params = request.GET.copy()
@@ -85,7 +92,7 @@ def chart_query(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-def funnel_table(stages: list[Any]) -> list[list[Any]]:
+def funnel_table(stages: list[FunnelStage]) -> list[list[Any]]:
     """A funnel's stages as table rows (conversion in percent)."""
     return [
         [
@@ -108,7 +115,7 @@ FUNNEL_COLUMNS = (
 )
 
 
-def funnel_figure(stages: list[Any]) -> go.Figure:
+def funnel_figure(stages: list[FunnelStage]) -> go.Figure:
     figure = go.Figure(
         go.Funnel(
             y=[s.label for s in stages],
@@ -281,8 +288,6 @@ def shared_page(request: AuthedRequest) -> HttpResponse:
     goals = Goals(period)
 
     def funnel_chart() -> Chart:
-        from tandem.analytics.queries.funnel import funnel  # LAZY-H2
-
         result = funnel(start=period.start, end=period.end, mode="period")
         return Chart(
             key="funnel",
