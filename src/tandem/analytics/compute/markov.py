@@ -51,12 +51,17 @@ def chain_effects(
     n = transitions.shape[0]
     out = transitions.sum(axis=1) + converted + lost
     # A state never left (a channel seen only on journeys weighted zero) keeps an all-zero row.
-    scale = np.divide(1.0, out, out=np.zeros(n), where=out > 0)
-    q = transitions * scale[:, None]
+    # Value enters as shares of the total (effects are ratios), so a big value over a tiny weight
+    # cannot overflow.
+    total_value = float(value.sum())
+    shares = value / total_value if total_value > 0 else np.zeros(n)
+    counts = np.column_stack([transitions, converted, shares])
+    # Divided (not multiplied by 1/out) so that even subnormal weights normalise cleanly.
+    rates = np.divide(counts, out[:, None], out=np.zeros_like(counts), where=out[:, None] > 0)
+    q = rates[:, :n]
     rhs = np.empty((n, n + 2))
     rhs[:, :n] = np.eye(n)
-    rhs[:, n] = converted * scale
-    rhs[:, n + 1] = value * scale
+    rhs[:, n:] = rates[:, n:]
     # Every state reaches absorption (each counted step ends a journey at conversion or null),
     # so I - Q is non-singular.
     solved = np.linalg.solve(np.eye(n) - q, rhs)
@@ -65,9 +70,9 @@ def chain_effects(
     u = solved[:, n + 1]
     reach = fundamental[0, 1:] / np.diag(fundamental)[1:]
     probability = float(x[0])
-    expected_value = float(u[0])
+    expected_value = float(u[0]) * total_value
     effects = reach * x[1:] / probability if probability > 0 else np.zeros(n - 1)
-    value_effects = reach * u[1:] / expected_value if expected_value > 0 else np.zeros(n - 1)
+    value_effects = reach * u[1:] / u[0] if u[0] > 0 else np.zeros(n - 1)
     return ChainEffects(
         probability=probability,
         value=expected_value,
