@@ -130,18 +130,16 @@ def _generic_frame(
     fixes = []
     for col in TIME_COLUMNS:
         dtype = frame.schema[col]
-        if dtype == pl.String:
+        if dtype == pl.String:  # a driver that leaves timestamps as text
             expr = pl.col(col).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
-        elif dtype == pl.Null:
-            expr = pl.col(col).cast(pl.Datetime("us"))
         else:
-            expr = pl.col(col).cast(pl.Datetime("us"))
+            expr = pl.col(col).cast(pl.Datetime("us", getattr(dtype, "time_zone", None)))
         # SQLite keeps naive UTC; aware values (other backends) are converted, not relabelled.
         dtype_tz = getattr(dtype, "time_zone", None)
         fixes.append(
             expr.dt.convert_time_zone("UTC") if dtype_tz else expr.dt.replace_time_zone("UTC")
         )
-    frame = frame.with_columns(fixes, pl.col("id").cast(pl.Int64))
+    frame = frame.with_columns(*fixes, pl.col("id").cast(pl.Int64))
     if group:
         frame = frame.with_columns(pl.col("group").cast(pl.Int64))
     return frame
