@@ -1,6 +1,6 @@
-"""A marketer opens the attribution and marketing dashboards in a real browser and switches views.
+"""A marketer opens the attribution, marketing and hand-off dashboards in a real browser and switches views.
 
-Screenshots land in test-artifacts/screenshots/ (dash-attribution-*, dash-marketing-*).
+Screenshots land in test-artifacts/screenshots/ (dash-attribution-*, dash-marketing, dash-handoff).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tandem.crm.models import Contact
+from tandem.leads.models import LeadAssignment, RejectionReason
 from tandem.sales.models import DealContact
 from tests.crm.factories import ContactFactory
 from tests.marketing.factories import CampaignCostFactory, CampaignFactory, TouchpointFactory
@@ -60,6 +62,25 @@ def build(world: Any) -> None:
                 closed_at=base + timedelta(days=rng.randint(29, 58)),
             )
             DealContact.objects.create(deal=deal, contact=contact, added_at=deal.created_at)
+    reasons = list(RejectionReason.objects.order_by("position"))
+    for i, contact in enumerate(Contact.objects.filter(became_lead_at__isnull=False)[:18]):
+        assigned = datetime(2026, 3, 2 + i, 9, tzinfo=UTC)
+        status = ("accepted", "rejected", "accepted", "pending")[i % 4]
+        LeadAssignment.objects.create(
+            contact=contact,
+            rep=world.rep1,
+            team=world.east,
+            status=status,
+            qualified_by="score",
+            source=contact.original_source,
+            assigned_at=assigned,
+            accept_due_at=assigned + timedelta(hours=4),
+            first_touch_due_at=assigned + timedelta(hours=24),
+            decided_at=assigned + timedelta(hours=1) if status != "pending" else None,
+            first_touch_at=assigned + timedelta(hours=1 + i * 3) if status == "accepted" else None,
+            accept_breached_at=assigned + timedelta(hours=4) if i % 5 == 0 else None,
+            reason=reasons[i % len(reasons)] if status == "rejected" else None,
+        )
     for n in range(30):
         TouchpointFactory(
             anonymous_id=f"anon-{n}",
@@ -92,3 +113,9 @@ def test_attribution_and_marketing_pages(world, live_server, page):  # noqa: F81
     for key in ("traffic", "reach", "engagement", "leads", "cpl", "roi", "economics"):
         expect(page.locator(f"#chart-{key} .plot-container")).to_be_visible()
     shot(page, "dash-marketing")
+
+    page.goto(f"{live_server.url}/dashboards/handoff/?period=2026-03")
+    expect(page.get_by_role("heading", name="Hand-off · March 2026")).to_be_visible()
+    for key in ("sla", "acceptance", "reasons", "first_touch"):
+        expect(page.locator(f"#chart-{key} .plot-container")).to_be_visible()
+    shot(page, "dash-handoff")

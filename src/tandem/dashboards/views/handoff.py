@@ -20,7 +20,13 @@ from tandem.accounts import permissions
 from tandem.analytics.queries import marketing as analytics
 from tandem.crm.views.common import AuthedRequest
 from tandem.dashboards.charts import Chart, render_dashboard
-from tandem.dashboards.views.marketing import PALETTE, hbar_layout, plot_text, week_axis
+from tandem.dashboards.views.marketing import (
+    PALETTE,
+    count_axis,
+    hbar_layout,
+    plot_text,
+    week_axis,
+)
 from tandem.dashboards.views.shared import chart_query, page_period, period_switch
 from tandem.leads.queries import handoff as handoff_queries
 
@@ -141,6 +147,7 @@ def handoff_page(request: AuthedRequest) -> HttpResponse:
             )
         )
         hbar_layout(figure, len(reasons), title="Rejected leads")
+        figure.update_xaxes(**count_axis([n for _, n in reasons]))
         return Chart(
             "reasons",
             "Rejection reasons",
@@ -160,7 +167,7 @@ def handoff_page(request: AuthedRequest) -> HttpResponse:
                 hovertemplate="%{x}: %{y}<extra></extra>",
             )
         )
-        figure.update_layout(yaxis={"title": "Leads"})
+        figure.update_layout(yaxis={"title": "Leads", **count_axis([n for _, n in buckets])})
         return Chart(
             "first_touch",
             "Time from hand-off to first touch",

@@ -72,7 +72,16 @@ def bar_height(rows: int) -> int:
     return max(320, 60 + 26 * rows)
 
 
+def count_axis(values: Sequence[int]) -> dict[str, Any]:
+    """An axis of whole counts: no 0.2 ticks when the counts are small."""
+    axis: dict[str, Any] = {"tickformat": ",d", "rangemode": "tozero"}
+    if max(values, default=0) <= 8:
+        axis["dtick"] = 1
+    return axis
+
+
 def hbar_layout(figure: go.Figure, rows: int, *, title: str) -> go.Figure:
+    """A horizontal bar chart: one row per label, the first on top, labels never cut."""
     figure.update_layout(
         height=bar_height(rows),
         margin={"l": 10, "r": 20, "t": 10, "b": 40},
