@@ -275,6 +275,8 @@ def test_without_a_key_401(scene: Any) -> None:
         ({"group_by": "persona"}, "allowed: channel, campaign"),
         ({"conversion": "lost"}, "allowed: won, created"),
         ({"lookback_days": -1}, "lookback_days"),
+        ({"lookback_days": "abc"}, "lookback_days"),
+        ({"half_life_days": "inf"}, "half_life_days"),
         ({"half_life_days": 0}, "half_life_days"),
         ({"period": "2026-13"}, "period"),
     ],

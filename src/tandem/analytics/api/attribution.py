@@ -23,6 +23,8 @@ router = Router(tags=["analytics"])
 
 MODELS_HELP = "one of " + ", ".join(queries.ATTRIBUTION_MODELS)
 WINDOW_HELP = "a month (2026-11) or a quarter (2026-Q4); or give start and end"
+LOOKBACK_HELP = "whole days (0 to 730): touches this long before a conversion count"
+HALF_LIFE_HELP = "days (above 0, at most 365): time decay halves a touch's weight per half-life"
 
 
 class WindowParams(Schema):
@@ -37,15 +39,15 @@ class AttributionParams(WindowParams):
     conversion: str = Field(
         "won", max_length=40, description="won (revenue) | created (deals created: pipeline)"
     )
-    lookback_days: int = Field(90, description="touches this many days before a conversion count")
-    half_life_days: float = Field(7.0, description="time decay: a touch's weight halves per …")
+    lookback_days: str = Field("90", max_length=20, description=LOOKBACK_HELP)
+    half_life_days: str = Field("7", max_length=20, description=HALF_LIFE_HELP)
 
 
 class EconomicsParams(WindowParams):
     model: str = Field("linear", max_length=40, description=MODELS_HELP)
     group_by: str = Field("campaign", max_length=40, description="campaign | channel")
-    lookback_days: int = Field(90)
-    half_life_days: float = Field(7.0)
+    lookback_days: str = Field("90", max_length=20, description=LOOKBACK_HELP)
+    half_life_days: str = Field("7", max_length=20, description=HALF_LIFE_HELP)
 
 
 class AttributionRowOut(Schema):
@@ -96,6 +98,15 @@ class EconomicsOut(Schema):
     rows: list[EconomicsRowOut]
 
 
+def _number(text: str, field: str, kind: type[int] | type[float]) -> float:
+    """A query parameter as a number; bad text → 400 naming the parameter."""
+    try:
+        return kind(text.strip())
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise InvalidInput(f'{field} "{text[:20]}" is not {noun}', field=field) from None
+
+
 def _viewer(request: HttpRequest) -> None:
     if not can_view_analytics(current_user(request)):
         raise Forbidden("you may not read analytics")
@@ -115,8 +126,8 @@ def get_attribution(request: HttpRequest, params: Query[AttributionParams]) -> d
         conversion=params.conversion,
         start=start,
         end=end,
-        lookback_days=params.lookback_days,
-        half_life_days=params.half_life_days,
+        lookback_days=int(_number(params.lookback_days, "lookback_days", int)),
+        half_life_days=_number(params.half_life_days, "half_life_days", float),
     )
     return {
         "model": result.model,
@@ -154,8 +165,8 @@ def get_economics(request: HttpRequest, params: Query[EconomicsParams]) -> dict[
         start=start,
         end=end,
         model=params.model,
-        lookback_days=params.lookback_days,
-        half_life_days=params.half_life_days,
+        lookback_days=int(_number(params.lookback_days, "lookback_days", int)),
+        half_life_days=_number(params.half_life_days, "half_life_days", float),
     )
     return {
         "model": params.model,
