@@ -171,7 +171,7 @@ def _reasons(
     *, start: date, end: date, user_ids: Sequence[int] | None, status: str, by: str, none: str
 ) -> list[ReasonCount]:
     start_at, end_at = bounds(start, end)
-    deals = load_deals(start=start_at, end=end_at, user_ids=user_ids)
+    deals = load_deals(start=start_at, end=end_at, user_ids=user_ids, details=True)
     counts = compute.closed_by(deals, start=start_at, end=end_at, status=status, by=by)
     return [
         ReasonCount(reason=label or none, deals=n, amount=compute.to_money(cents))
