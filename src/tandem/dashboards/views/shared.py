@@ -145,15 +145,19 @@ def value_text(metric: str, value: Decimal | None) -> str:
     return f"{value:,.0f}"
 
 
-def shown(metric: str, value: Decimal | None) -> Decimal | None:
-    """A value in the unit of the charts and tables: rates in percent, the rest as they are."""
+def shown(metric: str, value: Decimal | None) -> float | int | Decimal | None:
+    """A value in the unit of the charts and tables: rates in percent, counts whole, money."""
     if value is None:
         return None
     if metric in queries.RATES:
-        return (value * 100).quantize(Decimal("0.1"))
-    return (
-        value.quantize(Decimal("0.01")) if metric in queries.MONEY else value.quantize(Decimal(1))
-    )
+        return round(float(value) * 100, 1)
+    if metric in queries.MONEY:
+        return value.quantize(Decimal("0.01"))
+    return int(value)
+
+
+def pct(progress: Decimal | None) -> float | None:
+    return None if progress is None else float(progress)
 
 
 def unit(metric: str) -> str:
@@ -193,7 +197,7 @@ class Goals:
                 unit(line.metric),
                 shown(line.metric, line.actual),
                 shown(line.metric, line.target),
-                line.progress,
+                pct(line.progress),
             ]
             for line in lines
         ]
@@ -238,7 +242,7 @@ class Goals:
                 p.label,
                 shown(metric.value, line.actual),
                 shown(metric.value, line.target),
-                line.progress,
+                pct(line.progress),
             ]
             for p, line in lines
         ]
