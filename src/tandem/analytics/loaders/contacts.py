@@ -179,11 +179,12 @@ def load_contacts(
     )
 
 
-def load_segment_contacts(
-    *, segment_ids: Sequence[int], start: datetime, end: datetime, filter_by: str = "cohort"
-) -> pl.DataFrame:
-    """The contacts frame with one row per (contact, requested segment it is a member of now)."""
-    contacts = load_contacts(start=start, end=end, filter_by=filter_by)
+def with_segments(contacts: pl.DataFrame, *, segment_ids: Sequence[int]) -> pl.DataFrame:
+    """The contacts frame with one row per (contact, requested segment it is a member of now).
+
+    Membership is the segment's current members (leads.queries.segments.segment_members); the
+    `group` column holds the segment id. Contacts in no requested segment are dropped.
+    """
     parts = [
         pl.DataFrame(
             {"id": list(segment_members(segment).values_list("pk", flat=True))},
@@ -193,8 +194,7 @@ def load_segment_contacts(
     ]
     if not parts:
         return contacts.with_columns(pl.lit(None, dtype=pl.String).alias("group")).clear()
-    members = pl.concat(parts)
-    return contacts.join(members, on="id", how="inner")
+    return contacts.join(pl.concat(parts), on="id", how="inner")
 
 
 def group_labels(group: str, keys: Sequence[str]) -> dict[str, str]:

@@ -126,9 +126,7 @@ def funnel(
         # Segments overlap: the whole funnel comes from every contact, the groups from members.
         frame = loader.load_contacts(start=lo, end=hi, filter_by=mode)
         total = compute.funnel_stats(frame, mode=mode, start=lo, end=hi)
-        members = loader.load_segment_contacts(
-            segment_ids=segment_ids, start=lo, end=hi, filter_by=mode
-        )
+        members = loader.with_segments(frame, segment_ids=segment_ids)
         per_group = compute.funnel_breakdown(members, mode=mode, start=lo, end=hi)
         # Every requested segment gets a row, even one without members in the window.
         names = dict(Segment.objects.filter(pk__in=segment_ids).values_list("pk", "name"))
