@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -115,7 +114,7 @@ def test_progress_csv(shared: None, client_as: Any) -> None:
         ["Win rate", "%", "66.7", "50", "133.3"],
         ["Sales velocity (per day)", "USD per day", cell(total.velocity_per_day), "", ""],
     ]
-    # velocity by hand: 2 open deals × 2/3 × 20,000 average ÷ 30 days cycle
+    # velocity by hand: 2 open deals x 2/3 x 20,000 average / 30 days cycle
     assert abs(float(total.velocity_per_day or 0) - 2 * (2 / 3) * 20000 / 30) < 0.01
 
 
