@@ -206,6 +206,8 @@ def test_breakdown_by_segment_uses_current_members(api_as, scenario):
     ("params", "words"),
     [
         ({"mode": "weekly"}, "mode must be one of cohort, period"),
+        ({"mode": "x" * 500}, 'not "' + "x" * 40 + '"'),
+        ({"period": "2026-11" * 100}, "not a period"),
         ({"breakdown": "region"}, "breakdown must be one of channel, campaign, persona, segment"),
         ({"period": "2026-13"}, "not a period"),
         ({"start": "2026-02-30", "end": "2026-03-01"}, "start"),

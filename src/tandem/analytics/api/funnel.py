@@ -24,22 +24,19 @@ PERIOD_HELP = "a month (2026-11) or a quarter (2026-Q4); or give start and end"
 
 
 class WindowParams(Schema):
-    period: str | None = Field(None, max_length=20, description=PERIOD_HELP)
-    start: str | None = Field(None, max_length=20, description="first day, YYYY-MM-DD")
-    end: str | None = Field(None, max_length=20, description="last day (inclusive), YYYY-MM-DD")
+    period: str | None = Field(None, description=PERIOD_HELP)
+    start: str | None = Field(None, description="first day, YYYY-MM-DD")
+    end: str | None = Field(None, description="last day (inclusive), YYYY-MM-DD")
 
 
 class FunnelParams(WindowParams):
     mode: str = Field(
         "cohort",
-        max_length=20,
         description="cohort: contacts created in the window; period: stage entries in the window",
     )
-    breakdown: str | None = Field(
-        None, max_length=20, description="channel | campaign | persona | segment"
-    )
+    breakdown: str | None = Field(None, description="channel | campaign | persona | segment")
     segment: str | None = Field(
-        None, max_length=400, description="segment ids for breakdown=segment, comma-separated"
+        None, description="segment ids for breakdown=segment, comma-separated"
     )
 
 

@@ -98,10 +98,12 @@ def _stages(stats: list[compute.StageStats]) -> list[FunnelStage]:
 
 def _check(mode: str, breakdown: str | None, segment_ids: Sequence[int]) -> None:
     if mode not in MODES:
-        raise InvalidInput(f'mode must be one of {", ".join(MODES)}, not "{mode}"', field="mode")
+        raise InvalidInput(
+            f'mode must be one of {", ".join(MODES)}, not "{mode[:40]}"', field="mode"
+        )
     if breakdown is not None and breakdown not in BREAKDOWNS:
         raise InvalidInput(
-            f'breakdown must be one of {", ".join(BREAKDOWNS)}, not "{breakdown}"',
+            f'breakdown must be one of {", ".join(BREAKDOWNS)}, not "{breakdown[:40]}"',
             field="breakdown",
         )
     if breakdown == "segment" and not segment_ids:
