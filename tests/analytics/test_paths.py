@@ -239,6 +239,37 @@ def test_bad_csv_names_the_problem(tmp_path: Path, text: str, message: str) -> N
     assert "\n" not in str(caught.value)
 
 
+def test_csv_reading_details(tmp_path: Path) -> None:
+    file = tmp_path / "paths.csv"
+    # A BOM, CRLF line ends, a blank line (skipped but counted) and quoted names.
+    file.write_bytes(
+        b'\xef\xbb\xbfpath,total_conversions\r\na>"b"\r\n\r\n"x,y",2\r\n'.replace(
+            b'a>"b"', b"a>b,1"
+        )
+    )
+    got = credits(attribute_paths(read_paths_csv(file), models=["first_touch"]))
+    assert got == {
+        ("first_touch", "a"): (1.0, 0.0),
+        ("first_touch", "b"): (0.0, 0.0),
+        ("first_touch", "x,y"): (2.0, 0.0),
+    }
+    file.write_text("path,total_conversions\na,1\n\nb,x\n")
+    with pytest.raises(
+        PathsError, match=r"^row 3, column total_conversions: the value \('x'\) is not a number$"
+    ):
+        read_paths_csv(file)
+    file.write_text("path,total_conversions\na,1\nb,1,7\n")
+    with pytest.raises(PathsError, match=r"^row 2: 3 fields, the header has 2$"):
+        read_paths_csv(file)
+    file.write_bytes(b"path,total_conversions\n\xff,1\n")
+    with pytest.raises(PathsError, match=r"^line 2: the file is not UTF-8 text$"):
+        read_paths_csv(file)
+    with pytest.raises(PathsError, match=r"^not a file: "):
+        read_paths_csv(tmp_path)
+    with pytest.raises(PathsError, match=r"^file not found: .*\*\.csv$"):
+        read_paths_csv(tmp_path / "*.csv")
+
+
 def test_bad_records_and_sep() -> None:
     with pytest.raises(PathsError, match=r"paths\[1\]\.total_conversions: must not be negative"):
         paths_from_records(

@@ -79,34 +79,70 @@ def parse_models(spec: str | Sequence[str]) -> tuple[str, ...]:
 def read_paths_csv(source: str | os.PathLike[str] | IO[bytes], *, sep: str = ">") -> pl.DataFrame:
     """Read a path CSV into the paths frame (channels, conversions, value, nulls)."""
     check_sep(sep)
+    data = _read_bytes(source)
     try:
-        target = os.fspath(source) if isinstance(source, (str, os.PathLike)) else source
-        raw = pl.read_csv(target, infer_schema=False, has_header=True)
-    except FileNotFoundError:
-        raise PathsError(f"file not found: {source}") from None
-    except IsADirectoryError:
-        raise PathsError(f"not a file: {source}") from None
+        # Reading our own bytes keeps Polars from globbing or walking a directory.
+        raw = pl.read_csv(data, infer_schema=False, has_header=True)
     except pl.exceptions.NoDataError:
         raise PathsError("the CSV file is empty (no header row)") from None
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        first = (str(exc).strip().splitlines() or ["unreadable"])[0][:200]
-        raise PathsError(f"cannot read the CSV: {first}") from None
-    raw = raw.rename({c: c.strip().lstrip("\ufeff").strip() for c in raw.columns})
+    except pl.exceptions.PolarsError as exc:
+        raise PathsError(_csv_problem(data, exc)) from None
+    raw = raw.rename({c: c.strip() for c in raw.columns})
     for required in (PATH, CONVERSIONS):
         if required not in raw.columns:
             found = ", ".join(raw.columns)[:200]
             raise PathsError(f"the header has no {required!r} column (found: {found})")
+    # Blank lines are skipped but still counted, so "row N" stays line N + 1 of the file.
+    blank = pl.all_horizontal(pl.exclude("_row").is_null())
+    numbered = raw.with_row_index("_row").filter(~blank)
+    rows = numbered.get_column("_row").to_numpy()
+
+    def label(i: int, column: str) -> str:
+        return f"row {int(rows[i]) + 1}, column {column}"
+
     numbers = {
-        "conversions": _csv_numbers(raw, CONVERSIONS, required=True),
-        "value": _csv_numbers(raw, VALUE, required=False),
-        "nulls": _csv_numbers(raw, NULLS, required=False),
+        "conversions": _csv_numbers(numbered, CONVERSIONS, required=True, label=label),
+        "value": _csv_numbers(numbered, VALUE, required=False, label=label),
+        "nulls": _csv_numbers(numbered, NULLS, required=False, label=label),
     }
-    return _frame(
-        raw.get_column(PATH),
-        numbers,
-        sep=sep,
-        label=lambda i, column: f"row {i + 1}, column {column}",
-    )
+    return _frame(numbered.get_column(PATH), numbers, sep=sep, label=label)
+
+
+def _read_bytes(source: str | os.PathLike[str] | IO[bytes]) -> bytes:
+    """The file's bytes, checked to be UTF-8 text (a leading BOM is dropped)."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise PathsError(f"file not found: {path}")
+        if not path.is_file():
+            raise PathsError(f"not a file: {path}")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PathsError(f"cannot read {path}: {exc.strerror}") from None
+    else:
+        data = source.read()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PathsError(f"line {line}: the file is not UTF-8 text") from None
+    return data.removeprefix(b"\xef\xbb\xbf")
+
+
+def _csv_problem(data: bytes, exc: Exception) -> str:
+    """Name the first malformed row (Polars' own message lacks it), else quote Polars."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    try:
+        header = next(reader, [])
+        for number, fields in enumerate(reader, start=1):
+            if fields and len(fields) != len(header):
+                count = f"{len(fields)} field{'' if len(fields) == 1 else 's'}"
+                return f"row {number}: {count}, the header has {len(header)}"
+    except csv.Error as error:
+        return f"row {max(reader.line_num - 1, 1)}: {error}"
+    first = (str(exc).strip().splitlines() or ["unreadable"])[0][:200]
+    return f"cannot read the CSV: {first}"
 
 
 def paths_from_records(records: Sequence[Mapping[str, Any]], *, sep: str = ">") -> pl.DataFrame:
@@ -152,7 +188,9 @@ def _number(raw: Any, where: str, required: bool) -> float:
     return number
 
 
-def _csv_numbers(raw: pl.DataFrame, column: str, *, required: bool) -> pl.Series:
+def _csv_numbers(
+    raw: pl.DataFrame, column: str, *, required: bool, label: Callable[[int, str], str]
+) -> pl.Series:
     """A numeric CSV column as floats ≥ 0 (an absent optional column, or empty cell, is 0)."""
     if column not in raw.columns:
         return pl.Series(column, [0.0] * raw.height, dtype=pl.Float64)
@@ -172,7 +210,7 @@ def _csv_numbers(raw: pl.DataFrame, column: str, *, required: bool) -> pl.Series
             i = int(bad[0])
             cell = text[i] or ""
             shown = f" ({cell[:40]!r})" if cell else ""
-            raise PathsError(f"row {i + 1}, column {column}: the value{shown} {message}")
+            raise PathsError(f"{label(i, column)}: the value{shown} {message}")
     return numbers.fill_null(0.0)
 
 
