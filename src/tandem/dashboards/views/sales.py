@@ -105,7 +105,7 @@ def pipeline_chart(request: AuthedRequest, pipeline: Pipeline) -> Chart:
 def forecast_chart(request: AuthedRequest, period: Any) -> Chart:
     """Each rep's and team's (or the viewer's own) forecast against quota for the period."""
     lines = attainment_rows(user=request.user, period=period)
-    rows = [
+    rows: list[list[Any]] = [
         [
             r.label if r.kind == "rep" else f"{r.label} total",
             r.forecast.quota,

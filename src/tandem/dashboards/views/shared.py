@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +23,7 @@ from tandem.accounts import permissions
 from tandem.analytics.queries.funnel import FunnelStage, funnel
 from tandem.crm.views.common import AuthedRequest
 from tandem.dashboards import queries, services
-from tandem.dashboards.charts import Chart, render_dashboard
+from tandem.dashboards.charts import Builder, Chart, render_dashboard
 from tandem.dashboards.forms import GoalsForm
 from tandem.dashboards.models import GoalMetric
 from tandem.errors import DomainError, Forbidden, InvalidInput
@@ -303,9 +303,9 @@ def shared_page(request: AuthedRequest) -> HttpResponse:
             "that has reached the next stage since.",
         )
 
-    builders = {"progress": goals.progress_chart}
+    builders: dict[str, Builder] = {"progress": goals.progress_chart}
     for metric in GoalMetric:
-        builders[f"trend-{metric.value}"] = lambda m=metric: goals.trend_chart(m)
+        builders[f"trend-{metric.value}"] = partial(goals.trend_chart, metric)
     builders["funnel"] = funnel_chart
     context: dict[str, Any] = {"period": period, "period_error": period_error}
     if "csv" not in request.GET:
