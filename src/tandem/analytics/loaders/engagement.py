@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, DateField, DateTimeField, Q, Value
+from django.db import connection
+from django.db.models import Count, DateField, DateTimeField, F, Func, Q, Value
 from django.db.models.functions import Coalesce, Least, Trunc
 from django.utils import timezone
 
@@ -28,6 +29,29 @@ BUCKETS = ("week", "month")
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
+class _SqliteBucket(Func):
+    """The Monday of a UTC timestamp's week, or its month's first day, in SQLite's own date().
+
+    Django's Trunc runs a Python function per row on SQLite (0.2 s over 70,000 touches);
+    date() is native. Used only when the site's time zone is UTC, which is how SQLite stores
+    timestamps, so the two agree; elsewhere Trunc (native on PostgreSQL) does the work.
+    """
+
+    output_field = DateField()
+    MODIFIERS = {"week": "'weekday 0', '-6 days'", "month": "'start of month'"}
+
+    def __init__(self, expression: Any, kind: str) -> None:
+        super().__init__(expression)
+        self.template = f"date(%(expressions)s, {self.MODIFIERS[kind]})"
+
+
+def bucket_of(expression: Any, kind: str) -> Any:
+    """The week (Monday) or month (first day) of a timestamp expression, as a date."""
+    if connection.vendor == "sqlite" and timezone.get_current_timezone_name() == "UTC":
+        return _SqliteBucket(expression, kind)
+    return Trunc(expression, kind, output_field=DateField())
+
+
 def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     """The inclusive days [start, end] as a half-open range of aware datetimes."""
     tz = timezone.get_current_timezone()
@@ -37,7 +61,9 @@ def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def _as_date(value: date | datetime) -> date:
+def _as_date(value: date | datetime | str) -> date:
+    if isinstance(value, str):  # SQLite's date() comes back as text
+        return date.fromisoformat(value)
     return value.date() if isinstance(value, datetime) else value
 
 
@@ -62,7 +88,7 @@ def touch_weeks(*, start: date, end: date) -> dict[date, TouchWeek]:
     counts = {kind: Count("id", filter=Q(kind=kind)) for kind in TOUCH_KINDS}
     rows = (
         Touchpoint.objects.filter(occurred_at__gte=low, occurred_at__lt=high)
-        .annotate(week=Trunc("occurred_at", "week", output_field=DateField()))
+        .annotate(week=bucket_of(F("occurred_at"), "week"))
         .order_by()
         .values("week")
         .annotate(
@@ -104,7 +130,7 @@ def lead_entries(*, start: date, end: date, bucket: str = "week") -> list[tuple[
     rows = (
         Contact.objects.annotate(entered=lead_entry_expression())
         .filter(entered__gte=low, entered__lt=high)
-        .annotate(bucket=Trunc("entered", bucket, output_field=DateField()))
+        .annotate(bucket=bucket_of(F("entered"), bucket))
         .order_by()
         .values("bucket", "original_source")
         .annotate(n=Count("id"))
@@ -149,7 +175,7 @@ def sla_weeks(*, start: date, end: date, now: datetime | None = None) -> dict[da
     rows = (
         LeadAssignment.objects.filter(known, rep__isnull=False)
         .filter(assigned_at__gte=low, assigned_at__lt=high)
-        .annotate(week=Trunc("assigned_at", "week", output_field=DateField()))
+        .annotate(week=bucket_of(F("assigned_at"), "week"))
         .order_by()
         .values("week")
         .annotate(total=Count("id"), bad=Count("id", filter=breached))
