@@ -30,6 +30,8 @@ from tandem.sales.models import Deal, DealContact, StageChange
 CONVERSIONS = ("won", "created")
 GROUPS = ("channel", "campaign")
 NO_CAMPAIGN = "(no campaign)"
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.f"
+TIME = pl.Datetime("us")
 # A skipped stage's entry time is that of the first later stage reached (docs/metrics.md).
 LEAD_STAGES = ("lead", "mql", "sql", "opportunity", "customer", "evangelist")
 JOURNEY_SCHEMA = pl.Schema(
@@ -80,21 +82,30 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def _naive_utc(value: Any) -> datetime | None:
-    """A database datetime as naive UTC (PostgreSQL gives aware values, SQLite naive UTC ones)."""
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite without declared-type parsing
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value  # type: ignore[no-any-return]
+def _ts(column: str) -> str:
+    """A datetime column as stored text on SQLite (parsed by Polars in bulk), else as it is."""
+    return f"CAST({column} AS TEXT)" if connection.vendor == "sqlite" else column
 
 
-def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def _frame(sql: str, params: list[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Run one statement and build a frame; datetime columns come out naive UTC.
+
+    SQLite keeps datetimes as UTC text ("2026-03-01 12:00:00[.ffffff]"): Polars parses them
+    in one pass instead of a Python call per value. PostgreSQL gives aware datetimes.
+    """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    sqlite = connection.vendor == "sqlite"
+    times = [name for name, dtype in schema.items() if isinstance(dtype, pl.Datetime)]
+    stored: pl.DataType = pl.Utf8() if sqlite else pl.Datetime("us", "UTC")
+    raw = {name: stored if name in times else dtype for name, dtype in schema.items()}
+    frame = pl.DataFrame(rows, schema=raw, orient="row")
+    if not times:
+        return frame
+    if sqlite:
+        return frame.with_columns(pl.col(times).str.to_datetime(SQLITE_TIME, time_unit="us"))
+    return frame.with_columns(pl.col(times).dt.replace_time_zone(None))
 
 
 def labels_for(group_by: str) -> dict[str, str]:
@@ -122,12 +133,14 @@ def _deals(start_at: datetime, end_at: datetime) -> pl.DataFrame:
         Contact._meta.db_table,
         StageChange._meta.db_table,
     )
-    stages = ", ".join(f"c.became_{s}_at" for s in LEAD_STAGES)
+    stage_names = [f"became_{s}_at" for s in LEAD_STAGES]
+    stages = ", ".join(_ts(f"c.{name}") for name in stage_names)
     sql = f"""
-        SELECT d.id, d.created_at, d.closed_at, d.status, d.kind, d.amount_base,
-               COALESCE((SELECT sc.amount_base FROM {change} sc
-                         WHERE sc.deal_id = d.id AND sc.kind = 'created'
-                         ORDER BY sc.changed_at, sc.id LIMIT 1), d.amount_base),
+        SELECT d.id, {_ts("d.created_at")}, {_ts("d.closed_at")}, d.status, d.kind,
+               CAST(d.amount_base AS TEXT),
+               CAST(COALESCE((SELECT sc.amount_base FROM {change} sc
+                              WHERE sc.deal_id = d.id AND sc.kind = 'created'
+                              ORDER BY sc.changed_at, sc.id LIMIT 1), d.amount_base) AS TEXT),
                dc.contact_id, {stages}
         FROM {deal} d
         LEFT JOIN {dc} dc ON dc.deal_id = d.id
@@ -135,34 +148,18 @@ def _deals(start_at: datetime, end_at: datetime) -> pl.DataFrame:
         WHERE (d.created_at >= %s AND d.created_at < %s)
            OR (d.status IN ('won', 'lost') AND d.closed_at >= %s AND d.closed_at < %s)
     """  # noqa: S608 - table names from the models, values as parameters
-    rows = _rows(sql, [start_at, end_at, start_at, end_at])
-    stage_names = [f"became_{s}_at" for s in LEAD_STAGES]
-    schema: dict[str, Any] = {
-        "deal_id": pl.Int64,
-        "created_at": pl.Datetime("us"),
-        "closed_at": pl.Datetime("us"),
-        "status": pl.Utf8,
-        "kind": pl.Utf8,
-        "amount": pl.Utf8,
-        "created_amount": pl.Utf8,
-        "contact_id": pl.Int64,
-        **dict.fromkeys(stage_names, pl.Datetime("us")),
+    schema: dict[str, pl.DataType] = {
+        "deal_id": pl.Int64(),
+        "created_at": TIME,
+        "closed_at": TIME,
+        "status": pl.Utf8(),
+        "kind": pl.Utf8(),
+        "amount": pl.Utf8(),
+        "created_amount": pl.Utf8(),
+        "contact_id": pl.Int64(),
+        **dict.fromkeys(stage_names, TIME),
     }
-    data = [
-        (
-            r[0],
-            _naive_utc(r[1]),
-            _naive_utc(r[2]),
-            r[3],
-            r[4],
-            str(r[5]),
-            str(r[6]),
-            r[7],
-            *(_naive_utc(v) for v in r[8:]),
-        )
-        for r in rows
-    ]
-    frame = pl.DataFrame(data, schema=schema, orient="row")
+    frame = _frame(sql, [start_at, end_at, start_at, end_at], schema)
     later = pl.min_horizontal(*stage_names[1:])
     return frame.with_columns(lead_entry=pl.coalesce(pl.col(stage_names[0]), later)).drop(
         stage_names
@@ -173,13 +170,11 @@ def _touches(span_start: datetime, end_at: datetime, group_by: str) -> pl.DataFr
     """Every contact's touches in [span_start, end_at) with their key."""
     table = Touchpoint._meta.db_table
     sql = f"""
-        SELECT t.id, t.contact_id, t.occurred_at, {_key_sql(group_by)}
+        SELECT t.id, t.contact_id, {_ts("t.occurred_at")}, {_key_sql(group_by)}
         FROM {table} t
         WHERE t.contact_id IS NOT NULL AND t.occurred_at >= %s AND t.occurred_at < %s
     """  # noqa: S608 - table names from the models, values as parameters
-    rows = _rows(sql, [span_start, end_at])
-    data = [(r[0], r[1], _naive_utc(r[2]), str(r[3])) for r in rows]
-    return pl.DataFrame(data, schema=RAW_TOUCH_SCHEMA, orient="row")
+    return _frame(sql, [span_start, end_at], dict(RAW_TOUCH_SCHEMA))
 
 
 def _contacts_in_deals_by(end_at: datetime) -> pl.DataFrame:
@@ -190,22 +185,55 @@ def _contacts_in_deals_by(end_at: datetime) -> pl.DataFrame:
         JOIN {deal} d ON d.id = dc.deal_id
         WHERE d.created_at < %s
     """  # noqa: S608 - table names from the models, values as parameters
-    ids = [r[0] for r in _rows(sql, [end_at])]
-    return pl.DataFrame({"contact_id": ids}, schema={"contact_id": pl.Int64})
+    return _frame(sql, [end_at], {"contact_id": pl.Int64()})
+
+
+@dataclass
+class Loaded:
+    """What both kinds of conversion are built from: one read of the database per window."""
+
+    start: date
+    end: date
+    lookback_days: int
+    group_by: str
+    deals: pl.DataFrame
+    touches: pl.DataFrame
+    dealt: pl.DataFrame  # contacts in some deal created before the window's end
+    labels: dict[str, str]
+
+
+def load_window(*, start: date, end: date, lookback_days: int, group_by: str) -> Loaded:
+    """Read the window's deals, the contacts' touches from the look-back on, and the labels."""
+    if group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
+    start_at, end_at = day_bounds(start, end)
+    return Loaded(
+        start=start,
+        end=end,
+        lookback_days=lookback_days,
+        group_by=group_by,
+        deals=_deals(start_at, end_at),
+        touches=_touches(start_at - timedelta(days=lookback_days), end_at, group_by),
+        dealt=_contacts_in_deals_by(end_at),
+        labels=labels_for(group_by),
+    )
 
 
 def load_journeys(
     *, start: date, end: date, conversion: str, lookback_days: int, group_by: str
 ) -> Journeys:
     """The journeys of one kind of conversion in [start, end] (inclusive days), keyed by group_by."""
+    loaded = load_window(start=start, end=end, lookback_days=lookback_days, group_by=group_by)
+    return journeys_of(loaded, conversion=conversion)
+
+
+def journeys_of(loaded: Loaded, *, conversion: str) -> Journeys:
+    """The journeys of one kind of conversion from a loaded window."""
     if conversion not in CONVERSIONS:
         raise ValueError(f"conversion must be one of {', '.join(CONVERSIONS)}")
-    if group_by not in GROUPS:
-        raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
-    start_at, end_at = day_bounds(start, end)
-    lookback = timedelta(days=lookback_days)
-    deals = _deals(start_at, end_at)
-    raw = _touches(start_at - lookback, end_at, group_by)
+    start_at, end_at = day_bounds(loaded.start, loaded.end)
+    lookback = timedelta(days=loaded.lookback_days)
+    deals, raw = loaded.deals, loaded.touches
     naive_start, naive_end = (v.replace(tzinfo=None) for v in (start_at, end_at))
     in_window = (pl.col("ends_at") >= naive_start) & (pl.col("ends_at") < naive_end)
 
@@ -247,8 +275,7 @@ def load_journeys(
     )
 
     # Contacts touched in the window who are in no deal created by its end: no conversion.
-    dealt = _contacts_in_deals_by(end_at)
-    quiet = raw.join(dealt, on="contact_id", how="anti")
+    quiet = raw.join(loaded.dealt, on="contact_id", how="anti")
     last = (
         quiet.filter((pl.col("occurred_at") >= naive_start) & (pl.col("occurred_at") < naive_end))
         .group_by("contact_id")
@@ -291,7 +318,7 @@ def load_journeys(
         touches=touches,
         conversions=converting.height,
         total_value=total_value,
-        labels=labels_for(group_by),
+        labels=loaded.labels,
     )
 
 
@@ -308,7 +335,8 @@ def load_leads(*, start: date, end: date, group_by: str) -> pl.DataFrame:
     later = " OR ".join(
         f"(c.became_{s}_at >= %s AND c.became_{s}_at < %s)" for s in LEAD_STAGES[1:]
     )
-    stages = ", ".join(f"c.became_{s}_at" for s in LEAD_STAGES)
+    names = [f"became_{s}_at" for s in LEAD_STAGES]
+    stages = ", ".join(_ts(f"c.{name}") for name in names)
     # The first touch through the (contact, occurred_at) index, one lookup per lead.
     sql = f"""
         SELECT c.id, {stages},
@@ -319,15 +347,12 @@ def load_leads(*, start: date, end: date, group_by: str) -> pl.DataFrame:
            OR (c.became_lead_at IS NULL AND ({later}))
     """  # noqa: S608 - table names from the models, values as parameters
     params: list[Any] = [start_at, end_at] * len(LEAD_STAGES)
-    rows = _rows(sql, params)
-    names = [f"became_{s}_at" for s in LEAD_STAGES]
-    schema: dict[str, Any] = {
-        "contact_id": pl.Int64,
-        **dict.fromkeys(names, pl.Datetime("us")),
-        "key": pl.Utf8,
+    schema: dict[str, pl.DataType] = {
+        "contact_id": pl.Int64(),
+        **dict.fromkeys(names, TIME),
+        "key": pl.Utf8(),
     }
-    data = [(r[0], *(_naive_utc(v) for v in r[1:-1]), r[-1]) for r in rows]
-    frame = pl.DataFrame(data, schema=schema, orient="row")
+    frame = _frame(sql, params, schema)
     entry = pl.coalesce(pl.col(names[0]), pl.min_horizontal(*names[1:]))
     naive_start, naive_end = (v.replace(tzinfo=None) for v in (start_at, end_at))
     return (

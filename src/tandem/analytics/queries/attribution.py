@@ -21,9 +21,11 @@ from tandem.analytics.loaders.journeys import (
     GROUPS,
     NO_CAMPAIGN,
     Journeys,
+    journeys_of,
     labels_for,
     load_journeys,
     load_leads,
+    load_window,
 )
 from tandem.errors import InvalidInput
 from tandem.marketing.models import Campaign
@@ -297,12 +299,9 @@ def _economics(
         half_life_days=half_life_days,
     )
     models = (model,)
-    created = load_journeys(
-        start=start, end=end, conversion="created", lookback_days=lookback_days, group_by=group_by
-    )
-    won = load_journeys(
-        start=start, end=end, conversion="won", lookback_days=lookback_days, group_by=group_by
-    )
+    loaded = load_window(start=start, end=end, lookback_days=lookback_days, group_by=group_by)
+    created = journeys_of(loaded, conversion="created")
+    won = journeys_of(loaded, conversion="won")
     pipeline = _credits(created, models=models, half_life_days=half_life_days)
     revenue = _credits(won, models=models, half_life_days=half_life_days)
     customers = _credits(won, models=models, half_life_days=half_life_days, new_business=True)
