@@ -173,3 +173,16 @@ def test_query_ceiling(shared: None, client_as: Any, django_assert_max_num_queri
     client.get(URL)
     with django_assert_max_num_queries(40):
         assert client.get(URL).status_code == 200
+
+
+def test_the_batched_trend_equals_the_query_per_period(shared: None) -> None:
+    from tandem.dashboards.queries import actuals, actuals_over, trailing_periods
+
+    periods = trailing_periods(parse_period("2026-Q2"))
+    batched = actuals_over(periods=periods)
+    for period in periods:
+        one = actuals(period=period)
+        assert batched[period.key].values == one.values
+        assert batched[period.key].stages == one.stages
+    assert batched["2026-Q2"].values["revenue"] == Decimal("40000.00")
+    assert batched["2026-Q1"].values["mqls"] == Decimal(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from functools import cache, partial
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tandem.accounts import permissions
-from tandem.analytics.queries.funnel import FunnelStage, funnel
+from tandem.analytics.queries.funnel import FunnelStage
 from tandem.crm.views.common import AuthedRequest
 from tandem.dashboards import queries, services
 from tandem.dashboards.charts import Builder, Chart, render_dashboard
@@ -177,7 +177,13 @@ class Goals:
         self.period = period
         self.periods = queries.trailing_periods(period, TREND_PERIODS)
         self._targets: dict[tuple[str, str], Decimal] | None = None
-        self.actuals = cache(lambda p: queries.actuals(period=p))
+        self._actuals: dict[str, queries.PeriodActuals] | None = None
+
+    def actuals(self, period: Period) -> queries.PeriodActuals:
+        """A trailing period's actuals (all of them computed together on first use)."""
+        if self._actuals is None:
+            self._actuals = queries.actuals_over(periods=self.periods)
+        return self._actuals[period.key]
 
     @property
     def targets(self) -> dict[tuple[str, str], Decimal]:
@@ -292,13 +298,15 @@ def shared_page(request: AuthedRequest) -> HttpResponse:
     goals = Goals(period)
 
     def funnel_chart() -> Chart:
-        result = funnel(start=period.start, end=period.end, mode="period")
+        # The period-mode funnel the MQL figures came from.
+        stages = goals.actuals(period).stages
+        has_any = any(s.entered for s in stages)
         return Chart(
             key="funnel",
             title=f"Funnel · {period.label}",
-            figure=funnel_figure(result.stages) if any(s.entered for s in result.stages) else None,
+            figure=funnel_figure(stages) if has_any else None,
             columns=FUNNEL_COLUMNS,
-            rows=funnel_table(result.stages) if any(s.entered for s in result.stages) else [],
+            rows=funnel_table(stages) if has_any else [],
             note="Contacts entering each stage in the period; conversion is the share of them "
             "that has reached the next stage since.",
         )
