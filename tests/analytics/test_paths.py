@@ -283,6 +283,25 @@ def test_bad_records_and_sep() -> None:
         read_paths_csv("/nonexistent/paths.csv")
 
 
+def test_many_channels_shapley_and_markov_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 63 channels Shapley splits by (path, channel) pairs instead of bit masks; same answer."""
+    names = [f"ch{i:02d}" for i in range(70)]
+    records = [
+        {"path": ">".join([names[i], names[(i * 7) % 70], names[i]]), "total_conversions": i % 3}
+        for i in range(70)
+    ]
+    got = credits(attribute_paths(paths_from_records(records), models=["shapley"]))
+    expected: dict[str, float] = dict.fromkeys(names, 0.0)
+    for i in range(70):
+        channels = {names[i], names[(i * 7) % 70]}
+        for c in channels:
+            expected[c] += (i % 3) / len(channels)
+    assert got == {("shapley", c): (pytest.approx(v), 0.0) for c, v in expected.items()}
+    monkeypatch.setattr(markov, "MAX_CHANNELS", 69)
+    with pytest.raises(PathsError, match="70 distinct channels; the Markov model takes at most 69"):
+        attribute_paths(paths_from_records(records), models=["markov"])
+
+
 # ---------------------------------------------------------------- properties
 
 channel_names = st.sampled_from(["ads", "email", "events", "seo", "social", "webinar"])
