@@ -191,3 +191,44 @@ def test_a_bad_period_on_save_is_shown(world: World, client_as: Any) -> None:
     assert response.status_code == 422
     assert "write a month as 2026-11 or a quarter as 2026-Q4" in response.content.decode()
     assert not JointGoal.objects.exists()
+
+
+# ---------------------------------------------------------------- the demo's goals
+
+
+def test_demo_targets_are_rounded_as_people_type_them() -> None:
+    from tandem.demo.generators.goals import round_target
+
+    assert round_target("revenue", Decimal("2133264.95")) == Decimal(2135000)
+    assert round_target("pipeline_created", Decimal("61234")) == Decimal(61000)
+    assert round_target("mqls", Decimal("553.4")) == Decimal(550)
+    assert round_target("mqls", Decimal("7.4")) == Decimal(7)
+    assert round_target("win_rate", Decimal("0.3468")) == Decimal("0.345")
+    assert round_target("velocity", Decimal("58718.05")) == Decimal(58700)
+    assert round_target("win_rate", Decimal("1.4")) == Decimal(1)  # a rate stays a rate
+
+
+def test_demo_targets_sit_near_the_actuals_and_grow() -> None:
+    import random
+
+    from tandem.demo.generators.goals import plan_targets
+
+    past = [
+        {
+            "revenue": Decimal(100000 + 10000 * i),
+            "mqls": Decimal(400),
+            "win_rate": Decimal("0.3"),
+            "velocity": None,
+            "mql_to_sql_rate": Decimal("0.5"),
+            "pipeline_created": Decimal(0),
+        }
+        for i in range(4)
+    ]
+    past_targets, current, following = plan_targets(random.Random(1), past)
+    for actual, targets in zip(past, past_targets, strict=True):
+        ratio = actual["revenue"] / targets["revenue"]
+        assert Decimal("0.8") < ratio < Decimal("1.2")
+        assert "velocity" not in targets  # nothing to aim near
+    # the current and next quarter aim at or above the last two quarters' average (125,000)
+    assert Decimal(125000) <= current["revenue"] <= Decimal(140000)
+    assert Decimal(130000) <= following["revenue"] <= Decimal(145000)

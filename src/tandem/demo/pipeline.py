@@ -24,6 +24,7 @@ from tandem.demo.generators import (
     activities,
     companies,
     contacts,
+    goals,
     journeys,
     leads,
     lifecycle,
@@ -54,10 +55,12 @@ STEPS: list[Step] = [
     marketing.costs,  # spend follows the campaigns' touches
     leads.run,  # scores and segments read the finished history
     sales.run,  # deal sources, tasks, sequences, content, quotas and forecast snapshots
+    goals.run,  # joint goals near what the history above did
 ]
 
 # Deleted in this order by a reset: children first. Later apps put their models in front.
 WIPE_MODELS: list[str] = [
+    "dashboards.JointGoal",
     "sales.OnboardingStep",
     "sales.Insight",
     "sales.InsightTag",
