@@ -44,6 +44,11 @@ DEFAULT_SEGMENTS = 5
 MAX_SEGMENTS = 10
 
 
+def short_label(stage: str) -> str:
+    """A stage's name short enough for an axis: MQL, SQL, Lead, …"""
+    return stage.upper() if stage in ("mql", "sql") else stage.capitalize()
+
+
 def cohort_start(period: Period) -> date:
     """The first day of the month COHORT_MONTHS - 1 months before the period's last month."""
     year, month = period.end.year, period.end.month - (COHORT_MONTHS - 1)
@@ -92,14 +97,14 @@ def breakdown_chart(result: Any) -> Chart:
         for group in groups:
             figure.add_trace(
                 go.Bar(
-                    x=[s.label for s in group.stages],
+                    x=[short_label(s.stage) for s in group.stages],
                     y=[s.entered for s in group.stages],
                     name=group.label,
                     hovertemplate="%{x}: %{y:,}<extra>%{fullData.name}</extra>",
                 )
             )
         figure.update_layout(
-            barmode="group", yaxis={"title": "Contacts"}, legend={"orientation": "h", "y": -0.25}
+            barmode="group", yaxis={"title": "Contacts"}, legend={"orientation": "h", "y": -0.15}
         )
     rows = [
         [
@@ -137,7 +142,7 @@ def cohort_chart(period: Period) -> Chart:
         figure = go.Figure(
             go.Heatmap(
                 z=[[r.rates.get(s, 0.0) * 100 for s in stages] for r in result.rows],
-                x=[s.upper() if s in ("mql", "sql") else s.capitalize() for s in stages],
+                x=[short_label(s) for s in stages],
                 y=[r.month for r in result.rows],
                 colorscale="Blues",
                 zmin=0,
@@ -223,7 +228,7 @@ def funnel_page(request: AuthedRequest) -> HttpResponse:
         has_any = any(s.entered for s in stages)
         return Chart(
             key="funnel",
-            title=f"Funnel · {period.label}",
+            title=f"Stage by stage · {period.label}",
             figure=funnel_figure(stages) if has_any else None,
             columns=FUNNEL_COLUMNS,
             rows=funnel_table(stages) if has_any else [],
