@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from tandem.analytics.queries import attribution as attribution_queries
 from tandem.analytics.queries import marketing as queries
@@ -265,3 +266,11 @@ def test_query_count_is_bounded(client_as, touches, leads, django_assert_max_num
     client.get(URL, {"period": Q3})  # warm the session and user caches
     with django_assert_max_num_queries(18):
         assert client.get(URL, {"period": Q3}).status_code == 200
+
+
+def test_the_current_period_stops_at_this_week(client_as, world):
+    # Future weeks would draw as a fall to zero: the weekly charts end with the current week
+    today = timezone.localdate()
+    TouchpointFactory(contact=world.rep1_contact, kind="visit", occurred_at=timezone.now())
+    rows = rows_of(client_as("marketing").get(URL, {"csv": "traffic"}))
+    assert rows[-1][0] == str(queries.monday(today))

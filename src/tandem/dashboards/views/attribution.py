@@ -13,10 +13,11 @@ from django.http import HttpResponse
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET
 
+from tandem.analytics.loaders.journeys import NO_CAMPAIGN
 from tandem.analytics.queries import attribution as queries
 from tandem.crm.views.common import AuthedRequest
 from tandem.dashboards.charts import Chart, render_dashboard
-from tandem.dashboards.views.marketing import PALETTE, economics_chart, plot_text
+from tandem.dashboards.views.marketing import PALETTE, clip, economics_chart, plot_text
 from tandem.dashboards.views.shared import chart_query, check_viewer, page_period, period_switch
 from tandem.errors import InvalidInput
 
@@ -36,6 +37,9 @@ LOOKBACK_CHOICES = (30, 60, 90, 180, 365)
 HALF_LIFE_CHOICES = (1.0, 3.0, 7.0, 14.0, 30.0)
 TOP_KEYS = 15
 JOURNEY_STEPS = 4
+UNASSIGNED = frozenset({queries.NO_TOUCH, NO_CAMPAIGN})
+TICK_CHARS = 26
+
 OUTCOME_COLORS = {
     **dict.fromkeys(queries.OUTCOME_LABELS.values(), "#2b8a3e"),
     queries.OTHER_OUTCOME: "#adb5bd",
@@ -164,23 +168,34 @@ def attribution_page(request: AuthedRequest) -> HttpResponse:
             k for k in keys if peak[k] > 0 or any(conversions.get((m, k), 0) > 0 for m in models)
         ]
         credited.sort(key=lambda k: (-peak[k], keys[k]))
-        shown = credited[:TOP_KEYS]
+        # Deals without touches and untagged touches stay in the table; in the chart their bars
+        # would dwarf every channel or campaign a marketer can act on.
+        shown = [k for k in credited if k not in UNASSIGNED][:TOP_KEYS]
+        positions = list(range(len(shown)))  # by position: equal names stay apart
         figure = go.Figure()
         for i, m in enumerate(models):
             figure.add_trace(
                 go.Bar(
-                    x=[plot_text(keys[k]) for k in shown],
+                    x=positions,
                     y=[money(values.get((m, k), Decimal(0))) for k in shown],
+                    customdata=[plot_text(keys[k]) for k in shown],
                     name=MODEL_LABELS.get(m, m),
                     marker={"color": PALETTE[i % len(PALETTE)]},
-                    hovertemplate=f"{MODEL_LABELS.get(m, m)} · %{{x}}: %{{y:,.0f}}<extra></extra>",
+                    hovertemplate=f"{MODEL_LABELS.get(m, m)} · %{{customdata}}: "
+                    "%{y:,.0f}<extra></extra>",
                 )
             )
         figure.update_layout(
             barmode="group",
-            height=420,
-            yaxis={"title": value_name},
-            xaxis={"tickangle": -30, "automargin": True},
+            height=440,
+            yaxis={"title": value_name, "tickformat": ",.0f"},
+            xaxis={
+                "tickmode": "array",
+                "tickvals": positions,
+                "ticktext": [plot_text(clip(keys[k], TICK_CHARS)) for k in shown],
+                "tickangle": -30 if len(shown) > 8 else 0,
+                "automargin": True,
+            },
             legend={"orientation": "h", "y": 1.12, "x": 0},
             margin={"l": 70, "r": 10, "t": 40, "b": 10},
         )
@@ -188,8 +203,15 @@ def attribution_page(request: AuthedRequest) -> HttpResponse:
         columns = (label, *(f"{MODEL_LABELS.get(m, m)} {value_name.lower()}" for m in models))
         rows = [[keys[k], *(values.get((m, k), Decimal(0)) for m in models)] for k in credited]
         note = f"{value_name} each model credits to each {label.lower()}"
-        if len(credited) > len(shown):
-            note += f"; the chart shows the top {len(shown)} of {len(credited)}, the table all"
+        left_out = [k for k in credited if k in UNASSIGNED]
+        if len(credited) - len(left_out) > len(shown):
+            note += f"; the chart shows the top {len(shown)} of {len(credited) - len(left_out)}"
+        if left_out:
+            parts = [
+                f"{keys[k]} {money(values.get(('linear', k), Decimal(0))):,.0f}" for k in left_out
+            ]
+            note += f"; not charted: {', '.join(parts)} (linear)"
+        note += "; the table lists all"
         return Chart(
             "models",
             f"Model comparison by {label.lower()}",
@@ -225,7 +247,8 @@ def attribution_page(request: AuthedRequest) -> HttpResponse:
                 },
             )
         )
-        figure.update_layout(height=480, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+        # Tall enough that thirteen channels a step keep their labels apart.
+        figure.update_layout(height=620, margin={"l": 10, "r": 10, "t": 10, "b": 10})
         outcome = "won" if c.conversion == "won" else "created a deal"
         return Chart(
             "journeys",

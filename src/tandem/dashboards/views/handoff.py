@@ -7,7 +7,6 @@ Acceptance, reasons and first-touch times are the lead-quality report's own numb
 from __future__ import annotations
 
 from functools import cache
-from statistics import median
 
 import plotly.graph_objects as go
 from django.contrib.auth.decorators import login_required
@@ -25,7 +24,9 @@ from tandem.dashboards.views.marketing import (
     count_axis,
     hbar_layout,
     plot_text,
+    positions,
     week_axis,
+    weeks_until_today,
 )
 from tandem.dashboards.views.shared import chart_query, page_period, period_switch
 from tandem.leads.queries import handoff as handoff_queries
@@ -71,7 +72,7 @@ def handoff_page(request: AuthedRequest) -> HttpResponse:
         group_by = "source"
 
     report = cache(lambda: handoff_queries.lead_quality(start=start, end=end, group_by=group_by))
-    sla = cache(lambda: analytics.handoff_sla(start=start, end=end))
+    sla = cache(lambda: analytics.handoff_sla(start=start, end=weeks_until_today(start, end)))
 
     def sla_chart() -> Chart:
         weeks = sla().weeks
@@ -103,16 +104,18 @@ def handoff_page(request: AuthedRequest) -> HttpResponse:
         label = handoff_queries.GROUP_LABELS[group_by]
         figure = go.Figure(
             go.Bar(
-                y=[plot_text(r.label) for r in rows],
+                y=positions(rows),
                 x=[percent(r.acceptance_rate) for r in rows],
                 orientation="h",
                 marker={"color": PALETTE[2]},
-                customdata=[[r.accepted, r.rejected] for r in rows],
-                hovertemplate="%{y}: %{x}% accepted (%{customdata[0]} of "
-                "%{customdata[0]}+%{customdata[1]})<extra></extra>",
+                customdata=[
+                    [plot_text(r.label), r.accepted, r.accepted + r.rejected] for r in rows
+                ],
+                hovertemplate="%{customdata[0]}: %{x}% accepted (%{customdata[1]} of "
+                "%{customdata[2]} decided)<extra></extra>",
             )
         )
-        hbar_layout(figure, len(rows), title="Accepted of decided (%)")
+        hbar_layout(figure, [r.label for r in rows], title="Accepted of decided (%)")
         figure.update_layout(xaxis={"title": "Accepted of decided (%)", "range": [0, 105]})
         return Chart(
             "acceptance",
@@ -139,14 +142,15 @@ def handoff_page(request: AuthedRequest) -> HttpResponse:
         reasons = handoff_queries.reason_breakdown(rep.rows, rep.reason_labels)
         figure = go.Figure(
             go.Bar(
-                y=[plot_text(label) for label, _ in reasons],
+                y=positions(reasons),
                 x=[n for _, n in reasons],
+                customdata=[plot_text(label) for label, _ in reasons],
                 orientation="h",
                 marker={"color": "#c92a2a"},
-                hovertemplate="%{y}: %{x}<extra></extra>",
+                hovertemplate="%{customdata}: %{x}<extra></extra>",
             )
         )
-        hbar_layout(figure, len(reasons), title="Rejected leads")
+        hbar_layout(figure, [label for label, _ in reasons], title="Rejected leads")
         figure.update_xaxes(**count_axis([n for _, n in reasons]))
         return Chart(
             "reasons",
@@ -174,7 +178,7 @@ def handoff_page(request: AuthedRequest) -> HttpResponse:
             figure,
             ("Time to first touch", "Leads"),
             buckets if hours else [],
-            note=f"Median {round(median(hours), 1)} h over {len(hours)} leads touched."
+            note=f"Median {report().total.median_hours_to_first_touch} h over {len(hours)} leads touched."
             if hours
             else "",
         )

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from tandem.analytics.queries import attribution as attribution_queries
@@ -24,6 +25,8 @@ from tandem.dashboards.views.shared import chart_query, check_viewer, page_perio
 from tandem.marketing.models import Channel
 
 TOP_CAMPAIGNS = 15
+BAR_LABEL_CHARS = 34  # a bar's label on the axis; the hover shows it whole
+NAME_CHARS = 32  # a campaign name in the economics figure is cut to one line (the table keeps it)
 ECONOMICS_MODEL = "linear"
 # One colour per engagement kind and per line, so a kind keeps its colour across charts.
 PALETTE = (
@@ -50,9 +53,21 @@ def plot_text(label: str) -> str:
     return html.escape(str(label), quote=False)
 
 
+def clip(label: str, limit: int = NAME_CHARS) -> str:
+    """A long name cut to `limit` characters with an ellipsis (tables and CSVs keep it whole)."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def once(fn: Callable[[], T]) -> Callable[[], T]:
     """The query a page's cards share runs once per request, and only when a card needs it."""
     return cache(fn)
+
+
+def weeks_until_today(start: date, end: date) -> date:
+    """The last day the weekly charts show: the window's end, or today when the window runs on
+    (future weeks would draw as a fall to zero)."""
+    today = timezone.localdate()
+    return min(end, today) if start <= today else end
 
 
 def week_axis(figure: go.Figure, weeks: Sequence[date]) -> go.Figure:
@@ -80,12 +95,23 @@ def count_axis(values: Sequence[int]) -> dict[str, Any]:
     return axis
 
 
-def hbar_layout(figure: go.Figure, rows: int, *, title: str) -> go.Figure:
-    """A horizontal bar chart: one row per label, the first on top, labels never cut."""
+def positions(labels: Sequence[Any]) -> list[int]:
+    """Bars placed by position, so two equal names stay two bars."""
+    return list(range(len(labels)))
+
+
+def hbar_layout(figure: go.Figure, labels: Sequence[str], *, title: str) -> go.Figure:
+    """A horizontal bar chart over `positions(labels)`: the first on top, long names cut."""
     figure.update_layout(
-        height=bar_height(rows),
+        height=bar_height(len(labels)),
         margin={"l": 10, "r": 20, "t": 10, "b": 40},
-        yaxis={"autorange": "reversed", "automargin": True},
+        yaxis={
+            "autorange": "reversed",
+            "automargin": True,
+            "tickmode": "array",
+            "tickvals": positions(labels),
+            "ticktext": [plot_text(clip(label, BAR_LABEL_CHARS)) for label in labels],
+        },
         xaxis={"title": title},
         showlegend=False,
     )
@@ -151,7 +177,7 @@ def economics_chart(
             header={"values": list(columns), "align": "left", "fill": {"color": "#e7ecf8"}},
             cells={
                 "values": [
-                    [plot_text(r.name) for r in shown],
+                    [plot_text(clip(r.name)) for r in shown],
                     [plot_text(str(row[1])) for row in table[: len(shown)]],
                     *[[text(row[i]) for row in table[: len(shown)]] for i in range(2, 10)],
                 ],
@@ -160,9 +186,9 @@ def economics_chart(
             },
         )
     )
-    # Header and rows, plus room for a name that wraps onto a second line.
+    # The header and one line per row (a narrow screen that wraps a name scrolls the table).
     figure.update_layout(
-        height=40 + 26 * max(1, len(shown)), margin={"l": 0, "r": 0, "t": 4, "b": 0}
+        height=36 + 24 * max(1, len(shown)), margin={"l": 0, "r": 0, "t": 4, "b": 0}
     )
     if len(ordered) > len(shown):
         note = (note + " " if note else "") + (
@@ -186,8 +212,9 @@ def marketing_page(request: AuthedRequest) -> HttpResponse:
         error = error or f"bucket must be one of: {', '.join(queries.BUCKETS)}"
         bucket = "week"
 
-    traffic = once(lambda: queries.traffic(start=start, end=end))
-    leads = once(lambda: queries.leads_by_source(start=start, end=end, bucket=bucket))
+    shown_end = weeks_until_today(start, end)
+    traffic = once(lambda: queries.traffic(start=start, end=shown_end))
+    leads = once(lambda: queries.leads_by_source(start=start, end=shown_end, bucket=bucket))
     economics = once(
         lambda: attribution_queries.campaign_economics(start=start, end=end, model=ECONOMICS_MODEL)
     )
@@ -322,14 +349,15 @@ def marketing_page(request: AuthedRequest) -> HttpResponse:
         rows = top_by_cost(economics())
         figure = go.Figure(
             go.Bar(
-                y=[plot_text(r.name) for r in rows],
+                y=positions(rows),
                 x=[money(r.cost_per_lead) for r in rows],
+                customdata=[plot_text(r.name) for r in rows],
                 orientation="h",
                 marker={"color": PALETTE[0]},
-                hovertemplate="%{y}: %{x:,.2f} per lead<extra></extra>",
+                hovertemplate="%{customdata}: %{x:,.2f} per lead<extra></extra>",
             )
         )
-        hbar_layout(figure, len(rows), title="Cost per lead")
+        hbar_layout(figure, [r.name for r in rows], title="Cost per lead")
         return Chart(
             "cpl",
             f"Cost per lead by campaign (top {TOP_CAMPAIGNS} by cost)",
@@ -346,14 +374,15 @@ def marketing_page(request: AuthedRequest) -> HttpResponse:
         rows = top_by_cost(economics())
         figure = go.Figure(
             go.Bar(
-                y=[plot_text(r.name) for r in rows],
+                y=positions(rows),
                 x=[r.roi for r in rows],
+                customdata=[plot_text(r.name) for r in rows],
                 orientation="h",
                 marker={"color": [PALETTE[2] if (r.roi or 0) >= 0 else "#c92a2a" for r in rows]},
-                hovertemplate="%{y}: ROI %{x:.2f}<extra></extra>",
+                hovertemplate="%{customdata}: ROI %{x:.2f}<extra></extra>",
             )
         )
-        hbar_layout(figure, len(rows), title="ROI")
+        hbar_layout(figure, [r.name for r in rows], title="ROI")
         return Chart(
             "roi",
             f"ROI by campaign (top {TOP_CAMPAIGNS} by cost)",
