@@ -186,9 +186,9 @@ def economics_chart(
             },
         )
     )
-    # The header and one line per row (a narrow screen that wraps a name scrolls the table).
+    # The header, one line per row and one spare (a narrow screen that wraps names scrolls).
     figure.update_layout(
-        height=36 + 24 * max(1, len(shown)), margin={"l": 0, "r": 0, "t": 4, "b": 0}
+        height=36 + 24 * (max(1, len(shown)) + 1), margin={"l": 0, "r": 0, "t": 4, "b": 0}
     )
     if len(ordered) > len(shown):
         note = (note + " " if note else "") + (
