@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from tandem.crm.services import refresh_stage_dates
 from tandem.dashboards.models import GoalMetric, JointGoal
-from tandem.dashboards.queries import MONEY, RATES, actuals
+from tandem.dashboards.queries import MONEY, RATES, actuals_over
 from tandem.demo.context import DemoContext, insert
 from tandem.sales.periods import Period, period_containing
 
@@ -80,8 +80,9 @@ def run(ctx: DemoContext) -> None:
     # bring them up to date now so the past quarters' actuals are the ones the page will show.
     refresh_stage_dates()
     past, current, following = quarters(ctx)
+    found = actuals_over(periods=past)
     past_targets, current_targets, next_targets = plan_targets(
-        ctx.rng("goals"), [actuals(period=p).values for p in past]
+        ctx.rng("goals"), [found[p.key].values for p in past]
     )
     by = ctx.users.get("marketing")
     rows = [
