@@ -298,6 +298,8 @@ class LeadAssignment(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["rep", "status", "accept_due_at"], name="assignment_rep_status"),
+            # The hand-off panel and the lead-quality report read a period's assignments.
+            models.Index(fields=["assigned_at"], name="assignment_assigned_at"),
             models.Index(fields=["status", "accept_due_at"], name="assignment_accept_due"),
             models.Index(fields=["status", "first_touch_due_at"], name="assignment_touch_due"),
             models.Index(fields=["contact", "assigned_at"], name="assignment_contact"),

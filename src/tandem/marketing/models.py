@@ -375,6 +375,8 @@ class Touchpoint(models.Model):
             models.Index(fields=["contact", "occurred_at"], name="touch_contact_at"),
             models.Index(fields=["campaign", "occurred_at"], name="touch_campaign_at"),
             models.Index(fields=["channel", "occurred_at"], name="touch_channel_at"),
+            # The marketing dashboard's weekly traffic, reach and engagement read a period.
+            models.Index(fields=["occurred_at", "kind"], name="touch_at_kind"),
             models.Index(
                 fields=["anonymous_id", "occurred_at"],
                 condition=models.Q(contact__isnull=True),
