@@ -85,3 +85,12 @@ def test_shared_and_funnel_pages(history: None, live_server: Any, page: Any) -> 
     page.locator("#chart-breakdown summary").click()
     expect(page.locator("#chart-breakdown table")).to_contain_text("Email marketing")
     shot(page, "dash-03-funnel")
+
+    # And the sales page of the same quarter draws its cards
+    page.goto(f"{live_server.url}/dashboards/sales/?period=2026-Q2")
+    expect(page.get_by_role("heading", level=1, name="Sales · Q2 2026")).to_be_visible()
+    for key in ("forecast", "activities", "losses", "wins", "reps"):
+        expect(page.locator(f"#chart-{key} .plot-container")).to_be_visible()
+    # the only open deals are the west team's, which the east manager does not see
+    expect(page.locator("#chart-pipeline")).to_contain_text("No data for this selection yet.")
+    shot(page, "dash-04-sales")

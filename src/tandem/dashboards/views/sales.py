@@ -226,7 +226,8 @@ def reasons_chart(
         )
         figure.update_layout(
             yaxis={"autorange": "reversed"},
-            xaxis={"title": "Deals"},
+            # Whole deals on the axis (a handful of deals would otherwise tick at 0.2).
+            xaxis={"title": "Deals", "dtick": 1 if max(r.deals for r in found) <= 10 else None},
             margin={"l": 160, "r": 20, "t": 10, "b": 50},
         )
     return Chart(
