@@ -213,7 +213,7 @@ def test_demo_targets_sit_near_the_actuals_and_grow() -> None:
 
     from tandem.demo.generators.goals import plan_targets
 
-    past = [
+    past: list[dict[str, Decimal | None]] = [
         {
             "revenue": Decimal(100000 + 10000 * i),
             "mqls": Decimal(400),
@@ -226,7 +226,7 @@ def test_demo_targets_sit_near_the_actuals_and_grow() -> None:
     ]
     past_targets, current, following = plan_targets(random.Random(1), past)
     for actual, targets in zip(past, past_targets, strict=True):
-        ratio = actual["revenue"] / targets["revenue"]
+        ratio = Decimal(actual["revenue"] or 0) / targets["revenue"]
         assert Decimal("0.8") < ratio < Decimal("1.2")
         assert "velocity" not in targets  # nothing to aim near
     # the current and next quarter aim at or above the last two quarters' average (125,000)
