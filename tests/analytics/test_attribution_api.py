@@ -379,3 +379,16 @@ def test_journey_links(scene: Any) -> None:
         ("1. Paid search", "Lost/none", 1),
         ("2. Events", "Won", 1),
     ]
+
+
+@pytest.mark.django_db
+def test_a_won_deal_looks_back_from_its_creation(scene: Any, api_as: Any) -> None:
+    # 25 days: D1 (created 1 Feb, won 1 Mar) reaches back to 7 Jan, so Ann's paid search touch
+    # of 10 Jan counts although it is 50 days before the win; D2 (created 1 Mar) keeps Cy's
+    # events touch of 28 Feb.
+    body = get(api_as("admin"), model="linear", conversion="won", lookback_days=25)
+    credits = {key: row[0] for key, row in rows(body).items()}
+    assert credits["paid_search"] == pytest.approx(1 / 3)
+    assert credits["organic_search"] == pytest.approx(1 / 3)
+    assert credits["events"] == pytest.approx(1 / 3 + 1)
+    assert "(no touchpoint)" not in credits or credits["(no touchpoint)"] == 0

@@ -3,12 +3,14 @@
 A conversion is a deal created in the window ("created", value = its amount_base when it was
 created) or won in it ("won", value = amount_base, by closed_at). Its journey is every
 Touchpoint of the deal's contacts (sales.DealContact) with occurred_at in
-[conversion time - lookback, conversion time], in time order.
+[deal created - lookback, conversion time], in time order: the look-back counts back from the
+opportunity's creation, as Salesforce's campaign influence does, so a long sales cycle does not
+push the touches that opened the deal out of its window.
 
 Journeys without a conversion (Markov needs them): for "created", each contact with touches in
 the window who is in no deal created by the window's end, its touches in the look-back before
-its last touch in the window; for "won", the journeys of deals lost in the window (up to
-closed_at) plus those contacts.
+its last touch in the window; for "won", the journeys of deals lost in the window (from their
+creation minus the look-back up to closed_at) plus those contacts.
 
 Everything is read with a handful of bulk SQL statements and joined in Polars.
 """
@@ -207,13 +209,17 @@ def load_window(*, start: date, end: date, lookback_days: int, group_by: str) ->
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
     start_at, end_at = day_bounds(start, end)
+    deals = _deals(start_at, end_at)
+    # A deal closed in the window looks back from its creation, which may precede the window.
+    first = deals["created_at"].min() if deals.height else None
+    since = min(start_at, first.replace(tzinfo=UTC)) if isinstance(first, datetime) else start_at
     return Loaded(
         start=start,
         end=end,
         lookback_days=lookback_days,
         group_by=group_by,
-        deals=_deals(start_at, end_at),
-        touches=_touches(start_at - timedelta(days=lookback_days), end_at, group_by),
+        deals=deals,
+        touches=_touches(since - timedelta(days=lookback_days), end_at, group_by),
         dealt=_contacts_in_deals_by(end_at),
         labels=labels_for(group_by),
     )
@@ -264,12 +270,12 @@ def journeys_of(loaded: Loaded, *, conversion: str) -> Journeys:
     converting = deal_journeys.filter(pl.col("converted"))
     total_value = sum((Decimal(v) for v in converting["value_text"].to_list()), Decimal(0))
     deal_touches = (
-        picked.select("deal_id", "contact_id", "ends_at")
+        picked.select("deal_id", "contact_id", "ends_at", "created_at")
         .drop_nulls("contact_id")
         .join(raw, on="contact_id", how="inner")
         .filter(
             (pl.col("occurred_at") <= pl.col("ends_at"))
-            & (pl.col("occurred_at") >= pl.col("ends_at") - lookback)
+            & (pl.col("occurred_at") >= pl.col("created_at") - lookback)
         )
         .select(pl.col("deal_id").alias("journey_id"), "touch_id", "occurred_at", "key")
     )
