@@ -21,7 +21,9 @@ from tandem.errors import Forbidden, InvalidInput
 
 router = Router(tags=["analytics"])
 
-MAX_PATHS = 200_000
+# A request body is capped at 5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE), about 50,000 paths of JSON;
+# bigger files go through `tandem attribution paths`, which has no limit.
+MAX_PATHS = 50_000
 
 
 class PathIn(Schema):
