@@ -48,7 +48,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items = []
+    items: list[dict[str, Any]] = []
     for group, label, name, allowed in NAV:
         if allowed is None or allowed(user):
             items.append({"group": group, "label": label, "url": reverse(name), "active": False})
