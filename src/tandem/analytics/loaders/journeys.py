@@ -17,7 +17,7 @@ Everything is read with a handful of bulk SQL statements and joined in Polars.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -60,7 +60,8 @@ RAW_TOUCH_SCHEMA = pl.Schema(
         "touch_id": pl.Int64(),
         "contact_id": pl.Int64(),
         "occurred_at": pl.Datetime("us"),
-        "key": pl.Utf8(),
+        "channel": pl.Utf8(),
+        "campaign": pl.Utf8(),
     }
 )
 
@@ -176,11 +177,12 @@ def _deals(start_at: datetime, end_at: datetime) -> pl.DataFrame:
     )
 
 
-def _touches(span_start: datetime, end_at: datetime, group_by: str) -> pl.DataFrame:
-    """Every contact's touches in [span_start, end_at) with their key."""
+def _touches(span_start: datetime, end_at: datetime) -> pl.DataFrame:
+    """Every contact's touches in [span_start, end_at) with both keys (channel and campaign)."""
     table = Touchpoint._meta.db_table
     sql = f"""
-        SELECT t.id, t.contact_id, {_ts("t.occurred_at")}, {_key_sql(group_by)}
+        SELECT t.id, t.contact_id, {_ts("t.occurred_at")}, {_key_sql("channel")},
+               {_key_sql("campaign")}
         FROM {table} t
         WHERE t.contact_id IS NOT NULL AND t.occurred_at >= %s AND t.occurred_at < %s
     """  # noqa: S608 - table names from the models, values as parameters
@@ -207,9 +209,28 @@ class Loaded:
     lookback_days: int
     group_by: str
     deals: pl.DataFrame
-    touches: pl.DataFrame
+    touches: pl.DataFrame  # RAW_TOUCH_SCHEMA plus "key", the group_by column's copy
     dealt: pl.DataFrame  # contacts in some deal created before the window's end
     labels: dict[str, str]
+    # journeys_of per kind of conversion: the page's charts ask for the same ones.
+    built: dict[str, Journeys] = field(default_factory=dict, init=False, repr=False)
+
+    def grouped(self, group_by: str) -> Loaded:
+        """The same window keyed by the other grouping, without reading the database again."""
+        if group_by not in GROUPS:
+            raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
+        if group_by == self.group_by:
+            return self
+        return replace(
+            self,
+            group_by=group_by,
+            touches=self.touches.with_columns(key=pl.col(group_by)),
+            labels=labels_for(group_by),
+        )
+
+    def matches(self, *, start: date, end: date, lookback_days: int) -> bool:
+        """Whether this load is of that window and look-back."""
+        return (self.start, self.end, self.lookback_days) == (start, end, lookback_days)
 
 
 def load_window(*, start: date, end: date, lookback_days: int, group_by: str) -> Loaded:
@@ -227,7 +248,9 @@ def load_window(*, start: date, end: date, lookback_days: int, group_by: str) ->
         lookback_days=lookback_days,
         group_by=group_by,
         deals=deals,
-        touches=_touches(since - timedelta(days=lookback_days), end_at, group_by),
+        touches=_touches(since - timedelta(days=lookback_days), end_at).with_columns(
+            key=pl.col(group_by)
+        ),
         dealt=_contacts_in_deals_by(end_at),
         labels=labels_for(group_by),
     )
@@ -245,6 +268,12 @@ def journeys_of(loaded: Loaded, *, conversion: str) -> Journeys:
     """The journeys of one kind of conversion from a loaded window."""
     if conversion not in CONVERSIONS:
         raise ValueError(f"conversion must be one of {', '.join(CONVERSIONS)}")
+    if conversion not in loaded.built:
+        loaded.built[conversion] = _build(loaded, conversion=conversion)
+    return loaded.built[conversion]
+
+
+def _build(loaded: Loaded, *, conversion: str) -> Journeys:
     start_at, end_at = day_bounds(loaded.start, loaded.end)
     lookback = timedelta(days=loaded.lookback_days)
     deals, raw = loaded.deals, loaded.touches

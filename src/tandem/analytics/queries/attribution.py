@@ -21,9 +21,9 @@ from tandem.analytics.loaders.journeys import (
     GROUPS,
     NO_CAMPAIGN,
     Journeys,
+    Loaded,
     journeys_of,
     labels_for,
-    load_journeys,
     load_leads,
     load_window,
 )
@@ -126,6 +126,26 @@ def _check(*, group_by: str, conversion: str, lookback_days: int, half_life_days
         )
 
 
+def window(*, start: date, end: date, lookback_days: int = 90) -> Loaded:
+    """One read of a window's journeys for a page's several computations (their `loaded=`)."""
+    if not 0 <= lookback_days <= MAX_LOOKBACK_DAYS:
+        raise InvalidInput(
+            f"lookback_days must be between 0 and {MAX_LOOKBACK_DAYS}", field="lookback_days"
+        )
+    return load_window(start=start, end=end, lookback_days=lookback_days, group_by="channel")
+
+
+def _window(
+    loaded: Loaded | None, *, start: date, end: date, lookback_days: int, group_by: str
+) -> Loaded:
+    """The given load keyed by group_by, or a fresh one; a load of another window is refused."""
+    if loaded is None:
+        return load_window(start=start, end=end, lookback_days=lookback_days, group_by=group_by)
+    if not loaded.matches(start=start, end=end, lookback_days=lookback_days):
+        raise ValueError("loaded is of another window or look-back")
+    return loaded.grouped(group_by)
+
+
 def money(value: float | Decimal) -> Decimal:
     """A credited amount as money: rounded half up to cents."""
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -207,6 +227,7 @@ def _compare(
     end: date,
     lookback_days: int,
     half_life_days: float,
+    loaded: Loaded | None = None,
 ) -> dict[str, AttributionResult]:
     for m in models:
         check_model(m)
@@ -216,9 +237,8 @@ def _compare(
         lookback_days=lookback_days,
         half_life_days=half_life_days,
     )
-    journeys = load_journeys(
-        start=start, end=end, conversion=conversion, lookback_days=lookback_days, group_by=group_by
-    )
+    span = _window(loaded, start=start, end=end, lookback_days=lookback_days, group_by=group_by)
+    journeys = journeys_of(span, conversion=conversion)
     costs = load_costs(start=start, end=end, group_by=group_by)
     credits = _credits(journeys, models=models, half_life_days=half_life_days)
     return {
@@ -268,8 +288,9 @@ def compare_models(
     end: date,
     lookback_days: int = 90,
     half_life_days: float = 7.0,
+    loaded: Loaded | None = None,
 ) -> dict[str, AttributionResult]:
-    """All eight models over one load of the journeys, by model name."""
+    """All eight models over one load of the journeys (`loaded`, see window), by model name."""
     return _compare(
         models=ATTRIBUTION_MODELS,
         group_by=group_by,
@@ -278,6 +299,7 @@ def compare_models(
         end=end,
         lookback_days=lookback_days,
         half_life_days=half_life_days,
+        loaded=loaded,
     )
 
 
@@ -289,6 +311,7 @@ def _economics(
     group_by: str,
     lookback_days: int,
     half_life_days: float,
+    loaded: Loaded | None,
 ) -> dict[str, dict[str, object]]:
     """Per key: cost, leads, customers, pipeline and revenue (the shared part of both tables)."""
     check_model(model)
@@ -299,9 +322,9 @@ def _economics(
         half_life_days=half_life_days,
     )
     models = (model,)
-    loaded = load_window(start=start, end=end, lookback_days=lookback_days, group_by=group_by)
-    created = journeys_of(loaded, conversion="created")
-    won = journeys_of(loaded, conversion="won")
+    span = _window(loaded, start=start, end=end, lookback_days=lookback_days, group_by=group_by)
+    created = journeys_of(span, conversion="created")
+    won = journeys_of(span, conversion="won")
     pipeline = _credits(created, models=models, half_life_days=half_life_days)
     revenue = _credits(won, models=models, half_life_days=half_life_days)
     customers = _credits(won, models=models, half_life_days=half_life_days, new_business=True)
@@ -348,6 +371,7 @@ def campaign_economics(
     model: str = "linear",
     lookback_days: int = 90,
     half_life_days: float = 7.0,
+    loaded: Loaded | None = None,
 ) -> list[CampaignEconomics]:
     """Per campaign: cost, leads and cost per lead, customers and CAC, pipeline, revenue and ROI."""
     numbers = _economics(
@@ -357,6 +381,7 @@ def campaign_economics(
         group_by="campaign",
         lookback_days=lookback_days,
         half_life_days=half_life_days,
+        loaded=loaded,
     )
     ids = [int(k) for k in numbers if k != NO_CAMPAIGN]
     campaigns = {c.pk: c for c in Campaign.objects.filter(pk__in=ids).only("name", "channel")}
@@ -381,6 +406,7 @@ def channel_economics(
     model: str = "linear",
     lookback_days: int = 90,
     half_life_days: float = 7.0,
+    loaded: Loaded | None = None,
 ) -> list[CampaignEconomics]:
     """The same per channel: campaign_id None, name = the channel's label, channel = its code."""
     numbers = _economics(
@@ -390,6 +416,7 @@ def channel_economics(
         group_by="channel",
         lookback_days=lookback_days,
         half_life_days=half_life_days,
+        loaded=loaded,
     )
     labels = labels_for("channel")
     rows = [
@@ -406,14 +433,14 @@ def journey_links(
     conversion: str = "won",
     lookback_days: int = 90,
     max_steps: int = 4,
+    loaded: Loaded | None = None,
 ) -> list[SankeyLink]:
     """Sankey links of the journeys' first channels: "1. Email" → "2. Events" → … → outcome."""
     _check(group_by="channel", conversion=conversion, lookback_days=lookback_days, half_life_days=1)
     if not 1 <= max_steps <= 10:
         raise InvalidInput("max_steps must be between 1 and 10", field="max_steps")
-    journeys = load_journeys(
-        start=start, end=end, conversion=conversion, lookback_days=lookback_days, group_by="channel"
-    )
+    span = _window(loaded, start=start, end=end, lookback_days=lookback_days, group_by="channel")
+    journeys = journeys_of(span, conversion=conversion)
     labelled = journeys.touches.with_columns(
         pl.col("key").replace_strict(journeys.labels, default=pl.col("key"))
     )

@@ -119,6 +119,8 @@ def attribution_page(request: AuthedRequest) -> HttpResponse:
     c = controls
     value_name = "Revenue" if c.conversion == "won" else "Pipeline"
 
+    # One read of the window for the three computations (each keys and builds what it needs).
+    loaded = cache(lambda: queries.window(start=start, end=end, lookback_days=c.lookback_days))
     compared = cache(
         lambda: queries.compare_models(
             group_by=c.group_by,
@@ -127,6 +129,7 @@ def attribution_page(request: AuthedRequest) -> HttpResponse:
             end=end,
             lookback_days=c.lookback_days,
             half_life_days=c.half_life_days,
+            loaded=loaded(),
         )
     )
     links = cache(
@@ -136,6 +139,7 @@ def attribution_page(request: AuthedRequest) -> HttpResponse:
             conversion=c.conversion,
             lookback_days=c.lookback_days,
             max_steps=JOURNEY_STEPS,
+            loaded=loaded(),
         )
     )
     economics = cache(
@@ -145,6 +149,7 @@ def attribution_page(request: AuthedRequest) -> HttpResponse:
             model=c.model,
             lookback_days=c.lookback_days,
             half_life_days=c.half_life_days,
+            loaded=loaded(),
         )
     )
 
