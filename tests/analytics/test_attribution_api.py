@@ -392,3 +392,36 @@ def test_a_won_deal_looks_back_from_its_creation(scene: Any, api_as: Any) -> Non
     assert credits["organic_search"] == pytest.approx(1 / 3)
     assert credits["events"] == pytest.approx(1 / 3 + 1)
     assert "(no touchpoint)" not in credits or credits["(no touchpoint)"] == 0
+
+
+@pytest.mark.django_db
+def test_one_loaded_window_gives_the_same_results_as_separate_reads(
+    scene: Any, django_assert_max_num_queries: Any
+) -> None:
+    march = {"start": date(2026, 3, 1), "end": date(2026, 3, 31)}
+    apart = (
+        q.compare_models(group_by="campaign", conversion="won", **march),
+        q.compare_models(group_by="channel", conversion="created", **march),
+        q.journey_links(**march, max_steps=2),
+        q.campaign_economics(**march),
+        q.channel_economics(**march),
+    )
+    loaded = q.window(**march)
+    # The window's deals, touches and dealt contacts, and nothing more once loaded.
+    with django_assert_max_num_queries(0):
+        links = q.journey_links(**march, max_steps=2, loaded=loaded)
+    together = (
+        q.compare_models(group_by="campaign", conversion="won", **march, loaded=loaded),
+        q.compare_models(group_by="channel", conversion="created", **march, loaded=loaded),
+        links,
+        q.campaign_economics(**march, loaded=loaded),
+        q.channel_economics(**march, loaded=loaded),
+    )
+    assert together == apart
+
+
+@pytest.mark.django_db
+def test_a_loaded_window_of_another_period_is_refused(scene: Any) -> None:
+    loaded = q.window(start=date(2026, 3, 1), end=date(2026, 3, 31), lookback_days=30)
+    with pytest.raises(ValueError, match="another window"):
+        q.journey_links(start=date(2026, 3, 1), end=date(2026, 3, 31), loaded=loaded)
