@@ -398,24 +398,24 @@ def test_a_won_deal_looks_back_from_its_creation(scene: Any, api_as: Any) -> Non
 def test_one_loaded_window_gives_the_same_results_as_separate_reads(
     scene: Any, django_assert_max_num_queries: Any
 ) -> None:
-    march = {"start": date(2026, 3, 1), "end": date(2026, 3, 31)}
+    s, e = date(2026, 3, 1), date(2026, 3, 31)
     apart = (
-        q.compare_models(group_by="campaign", conversion="won", **march),
-        q.compare_models(group_by="channel", conversion="created", **march),
-        q.journey_links(**march, max_steps=2),
-        q.campaign_economics(**march),
-        q.channel_economics(**march),
+        q.compare_models(group_by="campaign", conversion="won", start=s, end=e),
+        q.compare_models(group_by="channel", conversion="created", start=s, end=e),
+        q.journey_links(start=s, end=e, max_steps=2),
+        q.campaign_economics(start=s, end=e),
+        q.channel_economics(start=s, end=e),
     )
-    loaded = q.window(**march)
+    loaded = q.window(start=s, end=e)
     # The window's deals, touches and dealt contacts, and nothing more once loaded.
     with django_assert_max_num_queries(0):
-        links = q.journey_links(**march, max_steps=2, loaded=loaded)
+        links = q.journey_links(start=s, end=e, max_steps=2, loaded=loaded)
     together = (
-        q.compare_models(group_by="campaign", conversion="won", **march, loaded=loaded),
-        q.compare_models(group_by="channel", conversion="created", **march, loaded=loaded),
+        q.compare_models(group_by="campaign", conversion="won", start=s, end=e, loaded=loaded),
+        q.compare_models(group_by="channel", conversion="created", start=s, end=e, loaded=loaded),
         links,
-        q.campaign_economics(**march, loaded=loaded),
-        q.channel_economics(**march, loaded=loaded),
+        q.campaign_economics(start=s, end=e, loaded=loaded),
+        q.channel_economics(start=s, end=e, loaded=loaded),
     )
     assert together == apart
 
