@@ -177,16 +177,29 @@ def _deals(start_at: datetime, end_at: datetime) -> pl.DataFrame:
     )
 
 
-def _touches(span_start: datetime, end_at: datetime) -> pl.DataFrame:
-    """Every contact's touches in [span_start, end_at) with both keys (channel and campaign)."""
+def _touches(
+    span_start: datetime, quiet_start: datetime, start_at: datetime, end_at: datetime
+) -> pl.DataFrame:
+    """The contacts' touches in [span_start, end_at) with both keys (channel and campaign).
+
+    Before quiet_start (the window's start minus the look-back) only those of the contacts of
+    the window's deals: a contact without a deal looks back from its last touch in the window,
+    never further (see journeys_of).
+    """
     table = Touchpoint._meta.db_table
+    deal, dc = Deal._meta.db_table, DealContact._meta.db_table
     sql = f"""
         SELECT t.id, t.contact_id, {_ts("t.occurred_at")}, {_key_sql("channel")},
                {_key_sql("campaign")}
         FROM {table} t
         WHERE t.contact_id IS NOT NULL AND t.occurred_at >= %s AND t.occurred_at < %s
+          AND (t.occurred_at >= %s OR t.contact_id IN (
+                SELECT dc.contact_id FROM {dc} dc JOIN {deal} d ON d.id = dc.deal_id
+                WHERE (d.created_at >= %s AND d.created_at < %s)
+                   OR (d.status IN ('won', 'lost') AND d.closed_at >= %s AND d.closed_at < %s)))
     """  # noqa: S608 - table names from the models, values as parameters
-    return _frame(sql, [span_start, end_at], dict(RAW_TOUCH_SCHEMA))
+    window = [start_at, end_at, start_at, end_at]
+    return _frame(sql, [span_start, end_at, quiet_start, *window], dict(RAW_TOUCH_SCHEMA))
 
 
 def _contacts_in_deals_by(end_at: datetime) -> pl.DataFrame:
@@ -248,9 +261,12 @@ def load_window(*, start: date, end: date, lookback_days: int, group_by: str) ->
         lookback_days=lookback_days,
         group_by=group_by,
         deals=deals,
-        touches=_touches(since - timedelta(days=lookback_days), end_at).with_columns(
-            key=pl.col(group_by)
-        ),
+        touches=_touches(
+            since - timedelta(days=lookback_days),
+            start_at - timedelta(days=lookback_days),
+            start_at,
+            end_at,
+        ).with_columns(key=pl.col(group_by)),
         dealt=_contacts_in_deals_by(end_at),
         labels=labels_for(group_by),
     )
