@@ -28,6 +28,7 @@ from tandem.dashboards.forms import GoalsForm
 from tandem.dashboards.models import GoalMetric
 from tandem.errors import DomainError, Forbidden, InvalidInput
 from tandem.sales.periods import Period, parse_period, period_containing
+from tandem.sales.views.forecasts import period_switch
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 TREND_PERIODS = 6
@@ -60,24 +61,6 @@ def page_period(request: HttpRequest) -> tuple[Period, str]:
         return parse_period(raw), ""
     except DomainError as problem:
         return period_containing(today, kind="quarter"), str(problem)
-
-
-def period_switch(url_name: str, period: Period, extra: dict[str, str]) -> dict[str, str]:
-    """Links to the previous, current and next period, and to the other kind (month/quarter)."""
-
-    def link(p: Period) -> str:
-        return reverse(f"web:{url_name}") + "?" + urlencode({"period": p.key, **extra})
-
-    other_kind = "month" if period.kind == "quarter" else "quarter"
-    today = timezone.localdate()
-    anchor = today if period.contains(today) else period.start
-    return {
-        "prev": link(period.previous()),
-        "next": link(period.next()),
-        "current": link(period_containing(today, kind=period.kind)),
-        "other": link(period_containing(anchor, kind=other_kind)),
-        "other_label": "Months" if other_kind == "month" else "Quarters",
-    }
 
 
 def weeks_end(period: Period) -> date:

@@ -133,7 +133,9 @@ def _scope_params(request: AuthedRequest) -> tuple[User | None, Team | None]:
     return user, team
 
 
-def _switcher(url_name: str, period: Period, extra: dict[str, str]) -> dict[str, str]:
+def period_switch(url_name: str, period: Period, extra: dict[str, str]) -> dict[str, str]:
+    """Links to the previous, current and next period, and to the other kind (month/quarter)."""
+
     def link(p: Period) -> str:
         return reverse(f"web:{url_name}") + "?" + urlencode({"period": p.key, **extra})
 
@@ -179,7 +181,7 @@ def forecast_page(request: AuthedRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "period": period,
         "period_error": period_error,
-        "switch": _switcher("forecast", period, extra),
+        "switch": period_switch("forecast", period, extra),
         "scope": scope,
         "f": result,
         "rollup": rollup,
@@ -289,7 +291,7 @@ def quotas_page(request: AuthedRequest) -> HttpResponse:
     context = {
         "period": period,
         "period_error": period_error,
-        "switch": _switcher("quotas", period, {}),
+        "switch": period_switch("quotas", period, {}),
         "lines": lines,
         "can_edit": can_edit,
         "cur": currency_sign(),
