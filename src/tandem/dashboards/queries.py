@@ -17,7 +17,7 @@ from tandem.analytics.compute import funnel as funnel_compute
 from tandem.analytics.compute import sales as sales_compute
 from tandem.analytics.loaders.contacts import load_contacts
 from tandem.analytics.loaders.deals import load_deals
-from tandem.analytics.queries.funnel import STAGE_LABELS, FunnelStage, funnel
+from tandem.analytics.queries.funnel import FunnelStage, funnel, funnel_stages
 from tandem.analytics.queries.funnel import bounds as funnel_bounds
 from tandem.analytics.queries.sales import sales_metrics
 from tandem.crm.models import Activity, ActivityKind
@@ -131,17 +131,7 @@ def actuals_over(*, periods: Sequence[Period]) -> dict[str, PeriodActuals]:
         stats = funnel_compute.funnel_stats(
             contacts, mode="period", start=edges[i], end=edges[i + 1]
         )
-        stages = [
-            FunnelStage(
-                stage=s.stage,
-                label=STAGE_LABELS[s.stage],
-                entered=s.entered,
-                conversion_to_next=s.conversion_to_next,
-                median_days_to_next=s.median_days_to_next,
-                p75_days_to_next=s.p75_days_to_next,
-            )
-            for s in stats
-        ]
+        stages = funnel_stages(stats)
         f = figures[i]
         values = _values(
             revenue=f.revenue,

@@ -82,7 +82,8 @@ def bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def _stages(stats: list[compute.StageStats]) -> list[FunnelStage]:
+def funnel_stages(stats: list[compute.StageStats]) -> list[FunnelStage]:
+    """The computation's stage figures as the typed result, with their labels."""
     return [
         FunnelStage(
             stage=s.stage,
@@ -137,7 +138,9 @@ def funnel(
                 raise InvalidInput(f"no segment with id {segment_id}", field="segment")
         empty = compute.funnel_stats(frame.clear(), mode=mode, start=lo, end=hi)
         groups = [
-            FunnelGroup(key=str(pk), label=name, stages=_stages(per_group.get(str(pk), empty)))
+            FunnelGroup(
+                key=str(pk), label=name, stages=funnel_stages(per_group.get(str(pk), empty))
+            )
             for pk, name in sorted(names.items(), key=lambda item: item[1].lower())
         ]
     else:
@@ -147,7 +150,7 @@ def funnel(
             per_group = compute.funnel_breakdown(frame, mode=mode, start=lo, end=hi)
             labels = loader.group_labels(breakdown, list(per_group))
             groups = [
-                FunnelGroup(key=k, label=labels[k], stages=_stages(stats))
+                FunnelGroup(key=k, label=labels[k], stages=funnel_stages(stats))
                 for k, stats in per_group.items()
                 if any(s.entered for s in stats)  # period mode loads a superset
             ]
@@ -157,7 +160,7 @@ def funnel(
         mode=mode,
         start=start,
         end=end,
-        stages=_stages(total),
+        stages=funnel_stages(total),
         breakdown=breakdown,
         groups=groups,
     )
