@@ -240,9 +240,14 @@ def _breakdown(all_time: tuple[date, date], quarter: Any, funnel_s: float, sales
         from tandem.analytics.queries.funnel import bounds
 
         flo, fhi = bounds(*all_time)
-        frame = contacts_loader.load_contacts(start=flo, end=fhi, filter_by="cohort")
+        frame = contacts_loader.load_contacts(
+            start=flo, end=fhi, filter_by="cohort", with_ids=False
+        )
         load_c = median_s(
-            lambda: contacts_loader.load_contacts(start=flo, end=fhi, filter_by="cohort"), 3
+            lambda: contacts_loader.load_contacts(
+                start=flo, end=fhi, filter_by="cohort", with_ids=False
+            ),
+            3,
         )
         comp_c = median_s(
             lambda: funnel_compute.funnel_stats(frame, mode="cohort", start=flo, end=fhi), 3

@@ -125,7 +125,7 @@ def actuals_over(*, periods: Sequence[Period]) -> dict[str, PeriodActuals]:
     edges.append(funnel_bounds(ordered[-1].start, ordered[-1].end)[1])
     sums = sales_compute.sales_sums(load_deals(start=edges[0], end=edges[-1]), edges=edges)
     figures = {row["bucket"]: sales_compute.figures(row) for row in sums.iter_rows(named=True)}
-    contacts = load_contacts(start=edges[0], end=edges[-1], filter_by="period")
+    contacts = load_contacts(start=edges[0], end=edges[-1], filter_by="period", with_ids=False)
     out = {}
     for i, period in enumerate(ordered):
         stats = funnel_compute.funnel_stats(

@@ -144,7 +144,9 @@ def funnel(
             for pk, name in sorted(names.items(), key=lambda item: item[1].lower())
         ]
     else:
-        frame = loader.load_contacts(start=lo, end=hi, filter_by=mode, group=breakdown)
+        frame = loader.load_contacts(
+            start=lo, end=hi, filter_by=mode, group=breakdown, with_ids=False
+        )
         total = compute.funnel_stats(frame, mode=mode, start=lo, end=hi)
         if breakdown:
             per_group = compute.funnel_breakdown(frame, mode=mode, start=lo, end=hi)
@@ -169,7 +171,7 @@ def funnel(
 def cohorts(*, start: date, end: date) -> CohortResult:
     """Contacts by month of creation: size and how many entered each stage (ever), with rates."""
     lo, hi = bounds(start, end)
-    frame = loader.load_contacts(start=lo, end=hi, filter_by="cohort")
+    frame = loader.load_contacts(start=lo, end=hi, filter_by="cohort", with_ids=False)
     rows = cohort_compute.monthly_cohorts(
         frame, start=lo, end=hi, time_zone=timezone.get_current_timezone_name()
     )
@@ -184,7 +186,7 @@ def cohorts(*, start: date, end: date) -> CohortResult:
 def throughput(*, start: date, end: date) -> list[WeekCount]:
     """MQLs and SQLs entered per ISO week (Monday first), every week of the window, zeros included."""
     lo, hi = bounds(start, end)
-    frame = loader.load_contacts(start=lo, end=hi, filter_by="period")
+    frame = loader.load_contacts(start=lo, end=hi, filter_by="period", with_ids=False)
     weeks = compute.weekly_entries(
         frame,
         stages=("mql", "sql"),
