@@ -13,11 +13,10 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from tandem.accounts.permissions import can_view_analytics
-from tandem.accounts.queries import current_user
+from tandem.analytics.api.access import analytics_viewer
 from tandem.analytics.queries import attribution as queries
 from tandem.analytics.queries.window import window_from
-from tandem.errors import Forbidden, InvalidInput
+from tandem.errors import InvalidInput
 
 router = Router(tags=["analytics"])
 
@@ -107,18 +106,13 @@ def _number(text: str, field: str, kind: type[int] | type[float]) -> float:
         raise InvalidInput(f'{field} "{text[:20]}" is not {noun}', field=field) from None
 
 
-def _viewer(request: HttpRequest) -> None:
-    if not can_view_analytics(current_user(request)):
-        raise Forbidden("you may not read analytics")
-
-
 @router.get(
     "/attribution",
     response=AttributionOut,
     summary="Credit per channel or campaign under one attribution model (deals won or created)",
 )
 def get_attribution(request: HttpRequest, params: Query[AttributionParams]) -> dict[str, object]:
-    _viewer(request)
+    analytics_viewer(request)
     start, end = window_from(period=params.period, start=params.start, end=params.end)
     result = queries.attribution(
         model=params.model,
@@ -151,7 +145,7 @@ def get_attribution(request: HttpRequest, params: Query[AttributionParams]) -> d
     summary="Cost, leads, cost per lead, customers, CAC, pipeline, revenue and ROI per campaign",
 )
 def get_economics(request: HttpRequest, params: Query[EconomicsParams]) -> dict[str, object]:
-    _viewer(request)
+    analytics_viewer(request)
     start, end = window_from(period=params.period, start=params.start, end=params.end)
     if params.group_by not in ("campaign", "channel"):
         raise InvalidInput(

@@ -12,11 +12,10 @@ from datetime import date
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from tandem.accounts import permissions
-from tandem.accounts.queries import current_user
+from tandem.analytics.api.access import analytics_viewer
 from tandem.analytics.queries import funnel as queries
 from tandem.analytics.queries.window import window_from
-from tandem.errors import Forbidden, InvalidInput
+from tandem.errors import InvalidInput
 
 router = Router(tags=["analytics"])
 
@@ -92,11 +91,6 @@ class ThroughputOut(Schema):
     weeks: list[WeekOut]
 
 
-def _allowed(request: HttpRequest) -> None:
-    if not permissions.can_view_analytics(current_user(request)):
-        raise Forbidden("you may not view analytics")
-
-
 def _segment_ids(text: str | None) -> list[int]:
     ids: list[int] = []
     for part in (text or "").split(","):
@@ -116,7 +110,7 @@ def _segment_ids(text: str | None) -> list[int]:
     summary="The lifecycle funnel: entered, conversion and days to the next stage",
 )
 def get_funnel(request: HttpRequest, params: Query[FunnelParams]) -> queries.FunnelResult:
-    _allowed(request)
+    analytics_viewer(request)
     start, end = window_from(
         period=params.period, start=params.start, end=params.end, default="all"
     )
@@ -135,7 +129,7 @@ def get_funnel(request: HttpRequest, params: Query[FunnelParams]) -> queries.Fun
     summary="Contacts by month of creation: how many entered each stage",
 )
 def get_cohorts(request: HttpRequest, params: Query[WindowParams]) -> dict[str, object]:
-    _allowed(request)
+    analytics_viewer(request)
     start, end = window_from(period=params.period, start=params.start, end=params.end)
     result = queries.cohorts(start=start, end=end)
     return {"start": start, "end": end, "stages": result.stages, "rows": result.rows}
@@ -147,6 +141,6 @@ def get_cohorts(request: HttpRequest, params: Query[WindowParams]) -> dict[str, 
     summary="MQLs and SQLs entered per ISO week, zero weeks included",
 )
 def get_throughput(request: HttpRequest, params: Query[WindowParams]) -> dict[str, object]:
-    _allowed(request)
+    analytics_viewer(request)
     start, end = window_from(period=params.period, start=params.start, end=params.end)
     return {"start": start, "end": end, "weeks": queries.throughput(start=start, end=end)}

@@ -7,8 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from tandem.accounts import permissions
-from tandem.accounts.queries import current_user
+from tandem.analytics.api.access import analytics_viewer
 from tandem.analytics.compute.paths import (
     MODELS,
     PathsError,
@@ -17,7 +16,7 @@ from tandem.analytics.compute.paths import (
     paths_from_records,
     rounded,
 )
-from tandem.errors import Forbidden, InvalidInput
+from tandem.errors import InvalidInput
 
 router = Router(tags=["analytics"])
 
@@ -58,9 +57,7 @@ class CreditsOut(Schema):
     summary="Attribute aggregated journeys under six models (the CLI's `tandem attribution paths`)",
 )
 def attribution_paths(request: HttpRequest, payload: PathsIn) -> dict[str, Any]:
-    viewer = current_user(request)
-    if not permissions.can_view_analytics(viewer):
-        raise Forbidden("you may not read analytics")
+    analytics_viewer(request)
     if len(payload.paths) > MAX_PATHS:
         raise InvalidInput(
             f"paths: {len(payload.paths):,} given, at most {MAX_PATHS:,}", field="paths"

@@ -15,10 +15,9 @@ from ninja import Field, Query, Router, Schema
 
 from tandem.accounts import permissions
 from tandem.accounts.models import User
-from tandem.accounts.queries import current_user
+from tandem.analytics.api.access import analytics_viewer
 from tandem.analytics.queries import sales as queries
 from tandem.analytics.queries.window import window_from
-from tandem.errors import Forbidden
 from tandem.pagination import RecordId
 
 router = Router(tags=["analytics"])
@@ -78,9 +77,7 @@ class ReasonsOut(Schema):
 
 
 def _reader(request: HttpRequest) -> tuple[User, list[int] | None]:
-    user = current_user(request)
-    if not permissions.can_view_analytics(user):
-        raise Forbidden("your role may not read the analytics")
+    user = analytics_viewer(request)
     return user, permissions.metric_user_ids(user)
 
 
